@@ -1,0 +1,40 @@
+"""Errors the domain raises. They know nothing of HTTP; the app maps them to answers."""
+
+from __future__ import annotations
+
+
+class EmulatorError(Exception):
+    """Base of every error the emulator's domain raises on purpose."""
+
+
+class NotFound(EmulatorError):
+    """A video, collection or job that does not exist (for this key)."""
+
+    def __init__(self, kind: str, ident: str, detail: str = "not found") -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"{kind} {ident!r}: {detail}")
+
+
+class Expired(NotFound):
+    """A job that existed once but was evicted to keep memory bounded."""
+
+    def __init__(self, ident: str) -> None:
+        super().__init__("job", ident, "expired (evicted to bound memory; poll jobs sooner or raise the cap)")
+
+
+class InvalidInput(EmulatorError):
+    """Input that fits the schema but breaks a rule the schema cannot express."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+class FixtureError(EmulatorError):
+    """Fixture files that cannot be loaded; carries every reason found."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("invalid fixtures:\n  " + "\n  ".join(reasons))

@@ -1,0 +1,193 @@
+"""Load a fixtures folder into typed, immutable data, or refuse it with every reason.
+
+A folder holds YAML files (``*.yaml``/``*.yml``), read in file-name order. Each file must
+match ``fixture_schema.yaml``; their lists are then merged and checked as a whole
+(unique ids, known collections, segments inside their video).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import FixtureError
+from .model import (
+    ClipRule,
+    Collection,
+    Fixtures,
+    JobStatus,
+    Outcome,
+    RuleMatch,
+    Segment,
+    Shot,
+    Video,
+)
+
+_SCHEMA_PATH = Path(__file__).with_name("fixture_schema.yaml")
+
+
+@cache
+def _file_validator() -> jsonschema.Draft7Validator:
+    schema = yaml.safe_load(_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def _key_path(parts: Any) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+    return path.lstrip(".") or "(top level)"
+
+
+def _read_file(path: Path, reasons: list[str]) -> dict[str, Any] | None:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reasons.append(f"{path.name}: cannot read as YAML: {exc}")
+        return None
+    if document is None:
+        return {}
+    errors = sorted(_file_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    for error in errors:
+        reasons.append(f"{path.name}: {_key_path(error.absolute_path)}: {error.message}")
+    return None if errors else document
+
+
+def _segments(items: list[dict[str, Any]], text_key: str) -> tuple[Segment, ...]:
+    return tuple(Segment(float(i["start"]), float(i["end"]), i[text_key]) for i in items)
+
+
+def _check_spans(where: str, spans: tuple[Segment, ...] | tuple[Shot, ...], length: float, reasons: list[str]) -> None:
+    for index, span in enumerate(spans):
+        if not 0 <= span.start < span.end <= length:
+            reasons.append(f"{where}[{index}]: needs 0 <= start < end <= {length} (the video's length), got {span.start}..{span.end}")
+
+
+def _outcome(raw: dict[str, Any]) -> Outcome:
+    shots = raw.get("shots", "derive")
+    return Outcome(
+        status=JobStatus(raw["outcome"]),
+        message=raw.get("message"),
+        processing_polls=int(raw.get("processing_polls", 0)),
+        processing_seconds=float(raw.get("processing_seconds", 0)),
+        shots=None if shots == "derive" else tuple(
+            Shot(float(s["start"]), float(s["end"]), s.get("text", ""), float(s.get("score", 1.0))) for s in shots
+        ),
+        rule=raw["name"],
+    )
+
+
+def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | None:
+    match = raw.get("match", {})
+    pattern = None
+    if "prompt_regex" in match:
+        try:
+            pattern = re.compile(match["prompt_regex"])
+        except re.error as exc:
+            reasons.append(f"{where}.match.prompt_regex: not a valid regular expression: {exc}")
+            return None
+    return ClipRule(
+        name=raw["name"],
+        description=raw.get("description", ""),
+        match=RuleMatch(
+            video_id=match.get("video_id"),
+            prompt_contains=match.get("prompt_contains"),
+            prompt_regex=pattern,
+            content_type=match.get("content_type"),
+            model_name=match.get("model_name"),
+        ),
+        outcome=_outcome(raw),
+    )
+
+
+def load_fixtures(folder: str | Path) -> Fixtures:
+    """Read, validate and merge every fixture file of ``folder``; raise FixtureError on any fault."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FixtureError([f"{folder}: not a folder"])
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise FixtureError([f"{folder}: holds no *.yaml fixture files"])
+
+    reasons: list[str] = []
+    collections: dict[str, Collection] = {}
+    defaults: list[str] = []
+    videos: dict[str, Video] = {}
+    rules: list[tuple[str, ClipRule]] = []
+    rule_names: set[str] = set()
+    api_keys: set[str] = set()
+
+    for path in files:
+        document = _read_file(path, reasons)
+        if document is None:
+            continue
+        api_keys.update(document.get("api_keys", []))
+        for i, raw in enumerate(document.get("collections", [])):
+            where = f"{path.name}: collections[{i}]"
+            if raw["id"] in collections:
+                reasons.append(f"{where}.id: duplicate collection id {raw['id']!r}")
+                continue
+            collections[raw["id"]] = Collection(raw["id"], raw["name"], raw.get("description", ""), raw.get("is_public", False))
+            if raw.get("default"):
+                defaults.append(raw["id"])
+        for i, raw in enumerate(document.get("videos", [])):
+            where = f"{path.name}: videos[{i}]"
+            if raw["id"] in videos:
+                reasons.append(f"{where}.id: duplicate video id {raw['id']!r}")
+                continue
+            video = Video(
+                id=raw["id"],
+                collection_id=raw["collection_id"],
+                name=raw["name"],
+                length=float(raw["length"]),
+                description=raw.get("description", ""),
+                size=raw.get("size"),
+                transcript=_segments(raw["transcript"], "text"),
+                scenes=_segments(raw.get("scenes", []), "description"),
+            )
+            _check_spans(f"{where}.transcript", video.transcript, video.length, reasons)
+            _check_spans(f"{where}.scenes", video.scenes, video.length, reasons)
+            videos[video.id] = video
+        for i, raw in enumerate(document.get("clip_rules", [])):
+            where = f"{path.name}: clip_rules[{i}]"
+            if raw["name"] in rule_names:
+                reasons.append(f"{where}.name: duplicate rule name {raw['name']!r}")
+                continue
+            rule_names.add(raw["name"])
+            rule = _rule(where, raw, reasons)
+            if rule is not None:
+                rules.append((where, rule))
+
+    for where, rule in rules:
+        _check_rule_video(where, rule, videos, reasons)
+    for video in videos.values():
+        if video.collection_id not in collections:
+            reasons.append(f"video {video.id}: collection_id {video.collection_id!r} names no collection")
+    if len(defaults) != 1:
+        reasons.append(f"exactly one collection must say `default: true`; found {len(defaults)} ({', '.join(defaults) or 'none'})")
+    if reasons:
+        raise FixtureError(reasons)
+    return Fixtures(
+        collections=collections,
+        default_collection_id=defaults[0],
+        videos=videos,
+        clip_rules=tuple(rule for _, rule in rules),
+        api_keys=frozenset(api_keys),
+    )
+
+
+def _check_rule_video(where: str, rule: ClipRule, videos: dict[str, Video], reasons: list[str]) -> None:
+    """A rule naming a video must name a known one, and its explicit shots must fit that video."""
+    video_id = rule.match.video_id
+    if video_id is None:
+        if rule.outcome.shots:
+            reasons.append(f"{where}.shots: explicit shots need match.video_id, to be checked against a video's length")
+        return
+    video = videos.get(video_id)
+    if video is None:
+        reasons.append(f"{where}.match.video_id: {video_id!r} names no video")
+    elif rule.outcome.shots:
+        _check_spans(f"{where}.shots", rule.outcome.shots, video.length, reasons)

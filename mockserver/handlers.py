@@ -1,0 +1,92 @@
+"""The VideoDB operations: validated input in, a domain call, a JSON answer out.
+
+Each handler is named after its ``operationId`` in openapi.yaml; the app finds it there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import render
+from .emulator import Emulator
+from .model import ClipRequest, JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One validated request: whose it is, its parameters and body, and where it came in."""
+
+    key: str
+    params: dict[str, Any]
+    body: Any
+    base_url: str
+
+
+Answer = dict[str, Any]
+Handler = Callable[[Call], Answer]
+
+
+class VideoDbHandlers:
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def by_operation_id(self) -> dict[str, Handler]:
+        return {
+            "getDefaultCollection": self.get_default_collection,
+            "getCollection": self.get_collection,
+            "listVideos": self.list_videos,
+            "getVideo": self.get_video,
+            "createClip": self.create_clip,
+            "getAsyncResponse": self.get_async_response,
+            "compileShots": self.compile_shots,
+            "generateStream": self.generate_stream,
+        }
+
+    def get_default_collection(self, call: Call) -> Answer:
+        return {"success": True, "data": render.collection(self.emulator.collection())}
+
+    def get_collection(self, call: Call) -> Answer:
+        return {"success": True, "data": render.collection(self.emulator.collection(call.params["collection_id"]))}
+
+    def list_videos(self, call: Call) -> Answer:
+        videos = self.emulator.videos(call.params["collection_id"])
+        return {"success": True, "data": {"videos": [render.video(v, call.base_url) for v in videos]}}
+
+    def get_video(self, call: Call) -> Answer:
+        video = self.emulator.video(call.params["video_id"], call.params["collection_id"])
+        return {"success": True, "data": render.video(video, call.base_url)}
+
+    def create_clip(self, call: Call) -> Answer:
+        body = call.body
+        request = ClipRequest(
+            video_id=call.params["video_id"],
+            prompt=body["prompt"],
+            content_type=body["content_type"],
+            model_name=body["model_name"],
+            scene_index_id=body.get("scene_index_id"),
+            callback_url=body.get("callback_url"),
+        )
+        job = self.emulator.create_clip(call.key, request)
+        return render.processing(job.id, call.base_url)
+
+    def get_async_response(self, call: Call) -> Answer:
+        view = self.emulator.poll(call.key, call.params["job_id"])
+        slug = None
+        if view.status is JobStatus.DONE:
+            slug = self.emulator.stream_slug([(view.video.id, [(s.start, s.end) for s in view.shots])])
+        return render.job(view, call.base_url, slug)
+
+    def compile_shots(self, call: Call) -> Answer:
+        parts = []
+        for index, item in enumerate(call.body):
+            timeline = [(start, end) for start, end in item["shots"]]
+            self.emulator.check_timeline(item["video_id"], timeline, f"body[{index}].shots")
+            parts.append((item["video_id"], timeline))
+        return {"success": True, "data": render.stream_urls(call.base_url, self.emulator.stream_slug(parts))}
+
+    def generate_stream(self, call: Call) -> Answer:
+        video_id = call.params["video_id"]
+        timeline = [(start, end) for start, end in call.body["timeline"]]
+        self.emulator.check_timeline(video_id, timeline, "body.timeline")
+        return {"success": True, "data": render.stream_urls(call.base_url, self.emulator.stream_slug([(video_id, timeline)]))}

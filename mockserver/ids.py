@@ -1,0 +1,33 @@
+"""Every generated value comes from (seed, namespace, sequence), never from wall time or randomness."""
+
+from __future__ import annotations
+
+import hashlib
+
+_JOB_PREFIX = "job-"
+
+
+def _digest(*parts: object, size: int) -> str:
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
+
+
+def job_id(seed: int, namespace: str, sequence: int) -> str:
+    """A job id that carries its sequence number, so an evicted job can be told from a stranger."""
+    return f"{_JOB_PREFIX}{_digest(seed, namespace, 'job', sequence, size=5)}-{sequence}"
+
+
+def job_sequence(seed: int, namespace: str, ident: str) -> int | None:
+    """The sequence number of a job id this namespace issued, or None if it never issued it."""
+    if not ident.startswith(_JOB_PREFIX):
+        return None
+    _, _, tail = ident.rpartition("-")
+    if not tail.isdigit() or tail.startswith("0"):
+        return None
+    sequence = int(tail)
+    return sequence if job_id(seed, namespace, sequence) == ident else None
+
+
+def media_slug(seed: int, *parts: object) -> str:
+    """A stable slug for a stream made of the given parts (same shots, same slug)."""
+    return _digest(seed, "stream", *parts, size=8)

@@ -1,0 +1,77 @@
+"""The JSON shapes of the VideoDB answers, as the official SDKs read them.
+
+URLs point back at the emulator (``base`` is the scheme and host it is reached at, or the
+configured public URL), so a client that follows one never leaves it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .emulator import JobView
+from .model import Collection, JobStatus, Shot, Video
+
+
+def _number(value: float) -> float | int:
+    """Whole seconds as integers, so answers read as naturally as the real ones."""
+    return int(value) if float(value).is_integer() else value
+
+
+def stream_urls(base: str, slug: str) -> dict[str, str]:
+    return {
+        "stream_url": f"{base}/media/{slug}/stream.m3u8",
+        "player_url": f"{base}/watch?v={slug}",
+    }
+
+
+def collection(item: Collection) -> dict[str, Any]:
+    return {"id": item.id, "name": item.name, "description": item.description, "is_public": item.is_public}
+
+
+def video(item: Video, base: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": item.id,
+        "collection_id": item.collection_id,
+        "name": item.name,
+        "description": item.description,
+        "length": _number(item.length),
+    }
+    if item.size is not None:
+        body["size"] = item.size
+    body.update(stream_urls(base, item.id))
+    body["thumbnail_url"] = f"{base}/media/{item.id}/thumbnail.jpg"
+    return body
+
+
+def _shot(item: Shot) -> dict[str, Any]:
+    return {"start": _number(item.start), "end": _number(item.end), "text": item.text, "score": item.score}
+
+
+def output_url(base: str, job_id: str) -> str:
+    return f"{base}/async-response/{job_id}"
+
+
+def job(view: JobView, base: str, clip_slug: str | None = None) -> dict[str, Any]:
+    """One poll's answer: processing, done (the clip) or failed."""
+    if view.status is JobStatus.PROCESSING:
+        return processing(view.job.id, base)
+    if view.status is JobStatus.FAILED:
+        return {"success": False, "status": "failed", "message": view.job.outcome.message or "Clip generation failed"}
+    clip: dict[str, Any] = {
+        "results": [
+            {
+                "collection_id": view.video.collection_id,
+                "video_id": view.video.id,
+                "title": view.video.name,
+                "length": _number(view.video.length),
+                "docs": [_shot(s) for s in view.shots],
+            }
+        ]
+    }
+    if clip_slug is not None:
+        clip.update(stream_urls(base, clip_slug))
+    return {"success": True, "status": "done", "data": clip}
+
+
+def processing(job_id: str, base: str) -> dict[str, Any]:
+    return {"success": True, "status": "processing", "data": {"id": job_id, "output_url": output_url(base, job_id)}}

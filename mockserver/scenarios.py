@@ -1,0 +1,28 @@
+"""Which outcome a clip request gets: the first fixture rule that matches, else the default."""
+
+from __future__ import annotations
+
+from .model import ClipRequest, ClipRule, Outcome, RuleMatch
+
+DEFAULT_OUTCOME = Outcome()  # done on the first poll, shots derived from the video
+
+
+def matches(match: RuleMatch, request: ClipRequest) -> bool:
+    if match.video_id is not None and match.video_id != request.video_id:
+        return False
+    if match.content_type is not None and match.content_type != request.content_type:
+        return False
+    if match.model_name is not None and match.model_name != request.model_name:
+        return False
+    if match.prompt_contains is not None and match.prompt_contains.lower() not in request.prompt.lower():
+        return False
+    if match.prompt_regex is not None and match.prompt_regex.search(request.prompt) is None:
+        return False
+    return True
+
+
+def choose_outcome(rules: tuple[ClipRule, ...], request: ClipRequest) -> Outcome:
+    for rule in rules:
+        if matches(rule.match, request):
+            return rule.outcome
+    return DEFAULT_OUTCOME

@@ -1,0 +1,141 @@
+"""Compile ``openapi.yaml`` once, at start-up, into operations the app can serve cheaply.
+
+Each operation gets its path template, its parameters with compiled validators and the
+defaults of its JSON body. Validators are jsonschema-rs, so checking a request costs
+microseconds; openapi-core stays out of the request path and serves only as the tests'
+independent oracle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when PyYAML has it
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def load_document(path: str | Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_Loader)
+
+
+def _resolve_pointer(document: dict[str, Any], ref: str) -> Any:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local references are supported, got {ref!r}")
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def inline_refs(document: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """A copy of ``node`` with every local ``$ref`` replaced by what it points at."""
+    if depth > 64:
+        raise ValueError("reference chain too deep (a cycle?)")
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return inline_refs(document, _resolve_pointer(document, node["$ref"]), depth + 1)
+        return {key: inline_refs(document, value, depth + 1) for key, value in node.items()}
+    if isinstance(node, list):
+        return [inline_refs(document, item, depth + 1) for item in node]
+    return node
+
+
+def to_json_schema(schema: Any) -> Any:
+    """OpenAPI 3.0 schema → JSON Schema draft 4: ``nullable`` becomes a null type."""
+    if isinstance(schema, list):
+        return [to_json_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted = {key: to_json_schema(value) for key, value in schema.items() if key not in ("nullable", "example")}
+    if schema.get("nullable") and "type" in schema:
+        converted["type"] = [schema["type"], "null"]
+    return converted
+
+
+def compile_validator(schema: dict[str, Any]) -> jsonschema_rs.Draft4Validator:
+    return jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    location: str  # path | query | header
+    required: bool
+    type: str  # the scalar type the raw text is read as
+    validator: jsonschema_rs.Draft4Validator
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str  # template, e.g. /video/{video_id}/clip
+    parameters: tuple[Parameter, ...]
+    body_validator: jsonschema_rs.Draft4Validator | None = None
+    body_required: bool = False
+    body_defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def takes_body(self) -> bool:
+        return self.body_validator is not None
+
+
+def _parameter(raw: dict[str, Any]) -> Parameter:
+    schema = raw.get("schema", {})
+    return Parameter(
+        name=raw["name"],
+        location=raw["in"],
+        required=bool(raw.get("required", raw["in"] == "path")),
+        type=schema.get("type", "string"),
+        validator=compile_validator(schema),
+        default=schema.get("default"),
+    )
+
+
+def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: list[dict[str, Any]]) -> Operation:
+    parameters = {(p["name"], p["in"]): p for p in shared_parameters}
+    parameters.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
+    body = raw.get("requestBody")
+    body_schema = body["content"]["application/json"]["schema"] if body else None
+    defaults = {}
+    if body_schema and body_schema.get("type") == "object":
+        defaults = {k: v["default"] for k, v in body_schema.get("properties", {}).items() if "default" in v}
+    return Operation(
+        operation_id=raw["operationId"],
+        method=method.upper(),
+        path=path,
+        parameters=tuple(_parameter(p) for p in parameters.values() if p["in"] in ("path", "query", "header")),
+        body_validator=compile_validator(body_schema) if body_schema else None,
+        body_required=bool(body and body.get("required")),
+        body_defaults=defaults,
+    )
+
+
+@dataclass(frozen=True)
+class Spec:
+    document: dict[str, Any]
+    operations: tuple[Operation, ...]
+
+    def operation(self, operation_id: str) -> Operation:
+        for operation in self.operations:
+            if operation.operation_id == operation_id:
+                return operation
+        raise KeyError(operation_id)
+
+
+def compile_spec(path: str | Path) -> Spec:
+    document = load_document(path)
+    resolved = inline_refs(document, document)
+    operations = []
+    for template, item in resolved.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method in item:
+                operations.append(_operation(template, method, item[method], item.get("parameters", [])))
+    return Spec(document, tuple(operations))

@@ -1,0 +1,171 @@
+"""Read a request's parameters and JSON body and check them against its compiled operation.
+
+Every failure becomes an HttpError whose message names the field and the rule,
+e.g. ``body.prompt: required`` or ``path.video_id: must match pattern '^m-'``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema_rs
+from starlette.requests import Request
+
+from .http_errors import HttpError, bad_request
+from .spec import Operation, Parameter
+
+_MAX_RULE_LENGTH = 200
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return number
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def field_path(location: str, parts: Any) -> str:
+    return location + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+def _rule(error: jsonschema_rs.ValidationError) -> str:
+    kind = error.kind
+    name = kind.name
+    if name == "type":
+        return f"must be of type {' or '.join(kind.types)}"
+    if name == "enum":
+        return "must be one of " + ", ".join(json.dumps(o) for o in kind.options)
+    if name == "minLength":
+        return f"must be at least {kind.limit} characters long"
+    if name == "maxLength":
+        return f"must be at most {kind.limit} characters long"
+    if name == "pattern":
+        return f"must match pattern {kind.pattern!r}"
+    if name == "format":
+        return f"must be a valid {kind.format}"
+    if name == "minItems":
+        return f"must have at least {kind.limit} items"
+    if name == "maxItems":
+        return f"must have at most {kind.limit} items"
+    if name == "minimum":
+        return f"must be >= {kind.limit}"
+    if name == "maximum":
+        return f"must be <= {kind.limit}"
+    message = error.message
+    return message if len(message) <= _MAX_RULE_LENGTH else message[:_MAX_RULE_LENGTH] + "…"
+
+
+def check(validator: jsonschema_rs.Draft4Validator, value: Any, location: str) -> None:
+    """Raise a 400 naming the first rule ``value`` breaks."""
+    if validator.is_valid(value):
+        return
+    error = next(validator.iter_errors(value))
+    if error.kind.name == "required":
+        raise bad_request(field_path(location, [*error.instance_path, error.kind.property]), "required")
+    raise bad_request(field_path(location, error.instance_path), _rule(error))
+
+
+def _coerce(parameter: Parameter, raw: str, where: str) -> Any:
+    if parameter.type == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise bad_request(where, "must be an integer") from None
+    if parameter.type == "number":
+        try:
+            return _finite_float(raw)
+        except ValueError:
+            raise bad_request(where, "must be a number") from None
+    if parameter.type == "boolean":
+        if raw not in ("true", "false"):
+            raise bad_request(where, "must be true or false")
+        return raw == "true"
+    return raw
+
+
+def read_parameters(
+    operation: Operation,
+    path_params: Mapping[str, str],
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+) -> dict[str, Any]:
+    sources = {"path": path_params, "query": query, "header": headers}
+    values: dict[str, Any] = {}
+    for parameter in operation.parameters:
+        where = f"{parameter.location}.{parameter.name}"
+        raw = sources[parameter.location].get(parameter.name)
+        if raw is None:
+            if parameter.required:
+                raise bad_request(where, "required")
+            values[parameter.name] = parameter.default
+            continue
+        value = _coerce(parameter, raw, where)
+        check(parameter.validator, value, where)
+        values[parameter.name] = value
+    return values
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise bad_request("header.content-length", "must be a whole number")
+        if int(declared) > limit:
+            raise HttpError(413, "payload_too_large", f"body: must be at most {limit} bytes, got {declared}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, "payload_too_large", f"body: must be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_body(request: Request, operation: Operation, limit: int) -> Any:
+    """The operation's JSON body, parsed, checked and completed with its defaults."""
+    headers = request.headers
+    content_type = headers.get("content-type")
+    sends_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    if content_type is None and not sends_body:
+        if operation.body_required:
+            raise bad_request("body", "required (a JSON body with Content-Type: application/json)")
+        return None
+    media_type = _media_type(content_type or "")
+    if not _is_json(media_type):
+        raise HttpError(415, "unsupported_media_type", f"header.content-type: must be application/json, got {media_type or 'nothing'!r}")
+    raw = await _read_capped(request, limit)
+    if not raw:
+        if operation.body_required:
+            raise bad_request("body", "required (a JSON body)")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise bad_request("body", f"must be valid UTF-8 (bad byte at offset {exc.start})") from None
+    try:
+        body = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+    except RecursionError:
+        raise bad_request("body", "JSON nested too deeply") from None
+    except ValueError as exc:
+        raise bad_request("body", f"malformed JSON: {str(exc)[:_MAX_RULE_LENGTH]}") from None
+    assert operation.body_validator is not None
+    check(operation.body_validator, body, "body")
+    if operation.body_defaults and isinstance(body, dict):
+        body = {**operation.body_defaults, **body}
+    return body
