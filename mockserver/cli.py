@@ -1,0 +1,95 @@
+"""``mockserver serve | check``: run the emulator, or vet the contract and the fixtures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import resources
+from .errors import FixtureError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    from .app import Settings, create_app
+    from .server import serve_forever
+
+    try:
+        app = create_app(Settings(fixtures_dir=args.fixtures, seed=args.seed, public_url=args.public_url, body_limit=args.body_limit))
+    except FixtureError as error:
+        print(f"mockserver: refusing to start: {error}", file=sys.stderr)
+        return 2
+    key = app.state.emulator.example_key()
+
+    def announce(url: str) -> None:
+        shown = args.public_url or url
+        print(f"VideoDB emulator ready at {shown} (in {time.perf_counter() - started:.2f}s)", flush=True)
+        print(f"  API key: {key}", flush=True)
+        print(f'  try: curl -s -H "x-access-token: {key}" {shown}/collection/default', flush=True)
+
+    serve_forever(app, args.host, args.port, on_ready=announce, log_level=args.log_level)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+
+    from .app import Settings, create_app
+    from .fixtures import load_fixtures
+
+    failures: list[str] = []
+    spec_file = Path(args.spec) if args.spec else resources.spec_path()
+    try:
+        document, _ = read_from_filename(str(spec_file))
+        validate(document)
+    except Exception as error:  # the validator raises several kinds; each is a reason to report
+        failures.append(f"{spec_file}: {error}")
+    fixtures_dir = args.fixtures or resources.default_fixtures_dir()
+    try:
+        load_fixtures(fixtures_dir)
+    except FixtureError as error:
+        failures.extend(f"{fixtures_dir}: {reason}" for reason in error.reasons)
+    if not failures:
+        try:
+            create_app(Settings(fixtures_dir=fixtures_dir, spec_path=spec_file))
+        except Exception as error:  # e.g. an operation without a handler
+            failures.append(f"{spec_file}: {error}")
+    for failure in failures:
+        print(f"FAIL {failure}", file=sys.stderr)
+    if failures:
+        return 1
+    print(f"ok: {spec_file} and {fixtures_dir} are valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockserver", description="A local stand-in for VideoDB's clip API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the emulator")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--fixtures", type=Path, default=None, help="fixtures folder (default: the bundled ones)")
+    serve.add_argument("--seed", type=int, default=0, help="seed of every generated id")
+    serve.add_argument("--public-url", default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
+    serve.add_argument("--body-limit", type=int, default=1024 * 1024, help="largest request body, in bytes")
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check", help="validate openapi.yaml and the fixtures")
+    check.add_argument("--fixtures", type=Path, default=None)
+    check.add_argument("--spec", type=Path, default=None)
+    check.set_defaults(run=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

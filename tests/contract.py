@@ -1,0 +1,123 @@
+"""An independent oracle: every answer the tests receive is checked against openapi.yaml.
+
+``ContractRecorder`` wraps the app (in-process or behind uvicorn) and records each exchange;
+``assert_conforms`` then validates every recorded response with openapi-core, which shares
+no code with the emulator's own request validation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.contrib.starlette import StarletteOpenAPIRequest
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_schema_validator import OAS30Validator
+from starlette.requests import Request
+from werkzeug.datastructures import Headers
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+_SLASHES = re.compile(r"/{2,}")
+
+
+@dataclass
+class Exchange:
+    scope: dict[str, Any]
+    request_body: bytes
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytes = b""
+
+    @property
+    def label(self) -> str:
+        query = self.scope.get("query_string", b"").decode("latin-1")
+        return f"{self.scope['method']} {self.scope['path']}{'?' + query if query else ''} -> {self.status}"
+
+
+class _Response:
+    """The response protocol openapi-core reads."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.status_code = exchange.status
+        self.headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in exchange.headers])
+        self.content_type = self.headers.get("content-type", "")
+        self.data = exchange.body
+
+
+class ContractRecorder:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = Exchange(dict(scope), b"")
+        self.exchanges.append(exchange)
+
+        async def recording_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                exchange.request_body += message.get("body", b"")
+            return message
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+                exchange.headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                exchange.body += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, recording_receive, recording_send)
+
+
+@functools.cache
+def _oracle() -> tuple[OpenAPI, OAS30Validator]:
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return OpenAPI.from_dict(document), OAS30Validator(document["components"]["schemas"]["Error"])
+
+
+def violations(exchange: Exchange) -> list[str]:
+    """What is wrong with one recorded answer, judged by openapi.yaml alone."""
+    openapi, error_validator = _oracle()
+    problems: list[str] = []
+    if exchange.status >= 500:
+        problems.append("server error")
+    scope = dict(exchange.scope)
+    path = _SLASHES.sub("/", scope["path"])
+    scope["path"] = path.rstrip("/") if len(path) > 1 else path
+    request = StarletteOpenAPIRequest(Request(scope), exchange.request_body)
+    result = openapi.unmarshal_response(request, _Response(exchange))
+    if any(isinstance(e, (PathNotFound, OperationNotFound)) for e in result.errors):
+        # Not an operation of the contract (an unknown path or method): it must still be a JSON error.
+        if exchange.status not in (404, 405):
+            problems.append(f"status {exchange.status} for a path/method outside the contract")
+        try:
+            error_validator.validate(json.loads(exchange.body))
+        except Exception as exc:  # not JSON, or not the Error shape
+            problems.append(f"not a JSON error body: {exc}")
+        if exchange.status == 405 and not any(k.lower() == b"allow" for k, _ in exchange.headers):
+            problems.append("405 without an Allow header")
+        return problems
+    for error in result.errors:
+        details = "".join(f"\n      {e}" for e in getattr(error, "schema_errors", None) or [])
+        problems.append(f"{error}{details}")
+    return problems
+
+
+def assert_conforms(recorder: ContractRecorder) -> None:
+    report = []
+    for exchange in recorder.exchanges:
+        if exchange.scope["method"] == "HEAD":
+            continue  # HEAD mirrors GET without a body; nothing to validate
+        for problem in violations(exchange):
+            report.append(f"{exchange.label}: {problem}\n    body: {exchange.body[:300]!r}")
+    assert not report, "answers that break openapi.yaml:\n" + "\n".join(report)
