@@ -22,7 +22,9 @@ _STOPWORDS = frozenset(
 
 
 def _stem(word: str) -> str:
-    """A light suffix trim so that 'goals' meets 'goal' and 'scored' meets 'scores'."""
+    """A light suffix trim so that 'goals' meets 'goal' and 'penalties' meets 'penalty'."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
     for suffix in ("'s", "ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]

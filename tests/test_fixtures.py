@@ -1,0 +1,103 @@
+"""Fixture files load into typed data, or are refused with the file and key path of each fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mockserver.errors import FixtureError
+from mockserver.fixtures import load_fixtures
+from mockserver.matching import derive_shots, terms
+from mockserver.model import JobStatus
+from mockserver.resources import default_fixtures_dir
+
+COLLECTION = "collections:\n  - {id: c-one, name: One, default: true}\n"
+VIDEO = (
+    "videos:\n"
+    "  - id: m-one\n    collection_id: c-one\n    name: One\n    length: 20\n"
+    "    transcript:\n      - {start: 0, end: 10, text: the opening goal}\n      - {start: 10, end: 20, text: a late penalty}\n"
+)
+
+
+def _folder(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    return tmp_path
+
+
+def _reasons(folder: Path) -> str:
+    with pytest.raises(FixtureError) as caught:
+        load_fixtures(folder)
+    return "\n".join(caught.value.reasons)
+
+
+def test_the_default_fixtures_load():
+    fixtures = load_fixtures(default_fixtures_dir())
+    assert fixtures.default_collection_id == "c-product-videos"
+    assert len(fixtures.videos) == 5
+    failing = [r for r in fixtures.clip_rules if r.outcome.status is JobStatus.FAILED and r.match.video_id]
+    assert [r.match.video_id for r in failing] == ["m-9b4e6a03"]
+
+
+def test_a_minimal_folder_loads(tmp_path):
+    fixtures = load_fixtures(_folder(tmp_path, a=COLLECTION, b=VIDEO))
+    assert fixtures.videos["m-one"].transcript[1].text == "a late penalty"
+    assert fixtures.clip_rules == ()
+
+
+def test_a_schema_fault_names_the_file_and_key_path(tmp_path):
+    bad = VIDEO.replace("length: 20", "length: -3")
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, videos=bad))
+    assert "videos.yaml: videos[0].length:" in reasons
+
+
+def test_unknown_keys_and_missing_fields_are_refused(tmp_path):
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION + "  - {id: c-two, nmae: Two}\n", b=VIDEO))
+    assert "a.yaml: collections[1]:" in reasons and "'name' is a required property" in reasons
+
+
+def test_segments_outside_the_video_are_refused(tmp_path):
+    bad = VIDEO.replace("{start: 10, end: 20", "{start: 10, end: 25")
+    assert "videos[0].transcript[1]: needs 0 <= start < end <= 20.0" in _reasons(_folder(tmp_path, a=COLLECTION, b=bad))
+
+
+def test_cross_file_faults_are_all_reported(tmp_path):
+    rules = (
+        "clip_rules:\n"
+        "  - {name: r1, match: {video_id: m-missing}, outcome: done}\n"
+        "  - {name: r2, match: {prompt_regex: '(unclosed'}, outcome: done}\n"
+    )
+    broken = "clip_rules:\n  - {name: r3, outcome: failed}\n"
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO.replace("c-one", "c-nope", 1), c=rules, d=broken))
+    assert "c.yaml: clip_rules[0].match.video_id: 'm-missing' names no video" in reasons
+    assert "clip_rules[1].match.prompt_regex: not a valid regular expression" in reasons
+    assert "d.yaml: clip_rules[0]: 'message' is a required property" in reasons
+    assert "video m-one: collection_id 'c-nope' names no collection" in reasons
+
+
+def test_exactly_one_default_collection(tmp_path):
+    assert "exactly one collection" in _reasons(_folder(tmp_path, a=COLLECTION.replace(", default: true", ""), b=VIDEO))
+
+
+def test_unreadable_yaml_is_refused(tmp_path):
+    assert "a.yaml: cannot read as YAML" in _reasons(_folder(tmp_path, a="collections: [\n"))
+
+
+def test_an_empty_or_missing_folder_is_refused(tmp_path):
+    assert "holds no *.yaml" in _reasons(tmp_path)
+    assert "not a folder" in _reasons(tmp_path / "nope")
+
+
+def test_derived_shots_are_the_best_overlaps_in_time_order(tmp_path):
+    video = load_fixtures(_folder(tmp_path, a=COLLECTION, b=VIDEO)).videos["m-one"]
+    shots = derive_shots(video, "Show me the penalty", "spoken")
+    assert [(s.start, s.end, s.score) for s in shots] == [(10.0, 20.0, 1.0)]
+    both = derive_shots(video, "goals and penalties", "spoken")
+    assert [s.start for s in both] == [0.0, 10.0] and all(s.score == 0.5 for s in both)
+    nothing = derive_shots(video, "zebra", "spoken")
+    assert [(s.start, s.score) for s in nothing] == [(0.0, 0.0)]
+
+
+def test_terms_drop_filler_and_fold_plurals():
+    assert terms("Show me ALL the goals, please!") == {"goal"}

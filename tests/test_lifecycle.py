@@ -1,0 +1,138 @@
+"""Jobs answer processing, then done or failed for good: by polls, by clock, never backwards."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver.app import Settings, create_app
+from mockserver.clock import VirtualClock
+from mockserver.emulator import Emulator
+from mockserver.fixtures import load_fixtures
+from mockserver.jobs import Job
+from mockserver.model import ClipRequest, JobStatus, Outcome
+from mockserver.resources import default_fixtures_dir
+
+from .conftest import AUTH, KEY
+from .contract import ContractRecorder, assert_conforms
+
+REQUEST = ClipRequest(video_id="m-7a3f21c4", prompt="demo")
+
+
+def _job(**outcome: object) -> Job:
+    return Job("job-x-1", 1, REQUEST, Outcome(**outcome), created_at=100.0)
+
+
+def test_default_job_is_terminal_on_first_poll():
+    assert _job().poll(100.0) is JobStatus.DONE
+
+
+def test_poll_driven_job_answers_processing_n_times():
+    job = _job(processing_polls=3, status=JobStatus.FAILED, message="no")
+    assert [job.poll(100.0) for _ in range(5)] == [JobStatus.PROCESSING] * 3 + [JobStatus.FAILED] * 2
+
+
+def test_time_driven_job_follows_the_clock_and_never_goes_back():
+    job = _job(processing_seconds=30)
+    assert job.poll(129.9) is JobStatus.PROCESSING
+    assert job.peek(130.0) is JobStatus.DONE
+    assert job.poll(130.0) is JobStatus.DONE
+    assert job.poll(0.0) is JobStatus.DONE, "a clock set backwards cannot undo a terminal state"
+
+
+def test_polls_and_seconds_must_both_be_satisfied():
+    job = _job(processing_polls=1, processing_seconds=10)
+    assert job.poll(200.0) is JobStatus.PROCESSING  # time passed, but one processing answer is owed
+    assert job.poll(200.0) is JobStatus.DONE
+    job = _job(processing_polls=1, processing_seconds=10)
+    assert job.poll(101.0) is JobStatus.PROCESSING
+    assert job.poll(105.0) is JobStatus.PROCESSING  # the poll is paid, the time is not
+    assert job.poll(110.0) is JobStatus.DONE
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def virtual_client(clock, tmp_path):
+    """The emulator on a frozen clock, with one extra rule that is slow by time."""
+    rules = tmp_path / "zz-rules.yaml"
+    rules.write_text(
+        "clip_rules:\n"
+        "  - name: slow-by-time\n"
+        "    match: {prompt_contains: 'slow by time'}\n"
+        "    outcome: done\n"
+        "    processing_seconds: 30\n"
+    )
+    for source in default_fixtures_dir().glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text())
+    emulator = Emulator(load_fixtures(tmp_path), clock=clock)
+    recorder = ContractRecorder(create_app(Settings(), emulator=emulator))
+    with TestClient(recorder, headers=AUTH) as client:
+        yield client
+    assert_conforms(recorder)
+
+
+def _start(client: TestClient, prompt: str, model: str = "basic", video: str = "m-7a3f21c4") -> str:
+    answer = client.post(f"/video/{video}/clip", json={"prompt": prompt, "model_name": model})
+    assert answer.status_code == 200 and answer.json()["status"] == "processing"
+    return answer.json()["data"]["output_url"]
+
+
+def test_time_driven_job_over_http(virtual_client, clock):
+    url = _start(virtual_client, "slow by time: the demo")
+    clock.advance(29)
+    assert virtual_client.get(url).json()["status"] == "processing"
+    clock.advance(1)
+    done = virtual_client.get(url)
+    assert done.json()["status"] == "done"
+    clock.set(0)
+    assert virtual_client.get(url).content == done.content
+
+
+def test_poll_driven_job_over_http_is_monotonic_and_stable(virtual_client):
+    url = _start(virtual_client, "pricing", model="ultra")
+    answers = [virtual_client.get(url) for _ in range(6)]
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses == ["processing", "processing", "done", "done", "done", "done"]
+    assert len({a.content for a in answers[2:]}) == 1, "a terminal answer never changes"
+    processing = answers[0].json()
+    assert processing["data"]["output_url"] == url and processing["success"] is True
+
+
+def test_failed_job_answers_failed_with_the_rule_message(virtual_client):
+    url = _start(virtual_client, "anything", video="m-9b4e6a03")
+    body = virtual_client.get(url).json()
+    assert body == {"success": False, "status": "failed", "message": "Clip generation failed: the source media of m-9b4e6a03 could not be decoded"}
+
+
+def test_output_url_is_absolute_and_follows_the_host(virtual_client):
+    url = _start(virtual_client, "demo")
+    assert url.startswith("http://testserver/async-response/job-")
+    other = virtual_client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers={"host": "videodb.test:9000"})
+    assert other.json()["data"]["output_url"].startswith("http://videodb.test:9000/async-response/")
+
+
+def test_public_url_overrides_the_host():
+    recorder = ContractRecorder(create_app(Settings(public_url="https://emulator.example/")))
+    with TestClient(recorder, headers=AUTH) as client:
+        answer = client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"})
+    assert answer.json()["data"]["output_url"].startswith("https://emulator.example/async-response/job-")
+    assert_conforms(recorder)
+
+
+def test_a_flood_of_jobs_stays_bounded_and_evicted_jobs_say_they_expired():
+    recorder = ContractRecorder(create_app(Settings(max_jobs_per_namespace=5)))
+    with TestClient(recorder, headers=AUTH) as client:
+        urls = [client.post("/video/m-7a3f21c4/clip", json={"prompt": f"demo {i}"}).json()["data"]["output_url"] for i in range(8)]
+        emulator = recorder.app.state.emulator
+        assert len(emulator.store.jobs(KEY)) == 5
+        expired = client.get(urls[0])
+        assert expired.status_code == 404 and expired.json()["error_code"] == "expired"
+        assert "expired" in expired.json()["message"]
+        assert client.get(urls[-1]).json()["status"] == "done"
+        stranger = client.get("/async-response/job-deadbeef00-3")
+        assert stranger.status_code == 404 and stranger.json()["error_code"] == "not_found"
+    assert_conforms(recorder)
