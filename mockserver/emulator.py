@@ -93,9 +93,11 @@ class Emulator:
         return JobView(job, status, video, shots)
 
     # Streams ----------------------------------------------------------------------------------
-    def check_timeline(self, video_id: str, timeline: list[tuple[float, float]], field: str) -> Video:
+    def check_timeline(
+        self, video_id: str, timeline: list[tuple[float, float]], field: str, collection_id: str | None = None
+    ) -> Video:
         """The video, once every shot of ``timeline`` is known to lie inside it."""
-        video = self.video(video_id)
+        video = self.video(video_id, collection_id)
         for index, (start, end) in enumerate(timeline):
             if not start < end <= video.length:
                 raise InvalidInput(

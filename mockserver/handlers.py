@@ -81,7 +81,7 @@ class VideoDbHandlers:
         parts = []
         for index, item in enumerate(call.body):
             timeline = [(start, end) for start, end in item["shots"]]
-            self.emulator.check_timeline(item["video_id"], timeline, f"body[{index}].shots")
+            self.emulator.check_timeline(item["video_id"], timeline, f"body[{index}].shots", item.get("collection_id"))
             parts.append((item["video_id"], timeline))
         return {"success": True, "data": render.stream_urls(call.base_url, self.emulator.stream_slug(parts))}
 

@@ -134,3 +134,17 @@ def test_bad_input_leaves_stored_jobs_intact(client):
     answer = client.get(created["output_url"])
     assert answer.status_code == 200 and answer.json()["status"] == "done"
     assert client.get(created["output_url"]).content == answer.content
+
+
+def test_compile_checks_each_video_and_its_collection(client):
+    ok = client.post("/compile", json=[{"video_id": "m-7a3f21c4", "collection_id": "c-product-videos", "shots": [[1, 9]]}])
+    assert ok.status_code == 200 and ok.json()["data"]["player_url"].startswith("http://testserver/watch?v=")
+    _error(client.post("/compile", json=[{"video_id": "m-7a3f21c4", "collection_id": "c-conference-talks", "shots": [[1, 9]]}]), 404, "not_found", "not in collection")
+    _error(client.post("/compile", json=[{"video_id": "m-7a3f21c4", "shots": [[1, 900]]}]), 400, "invalid_request", "body[0].shots[0]", "176.4")
+
+
+def test_stream_checks_the_timeline(client):
+    _error(client.post("/video/m-7a3f21c4/stream", json={"timeline": [[5, 2]]}), 400, "invalid_request", "body.timeline[0]")
+    _error(client.post("/video/m-7a3f21c4/stream", json={"timeline": []}), 400, "invalid_request", "body.timeline:", "at least 1")
+    same = [client.post("/video/m-7a3f21c4/stream", json={"timeline": [[1, 2]], "length": "176.4"}).json() for _ in range(2)]
+    assert same[0] == same[1], "the same timeline names the same stream"
