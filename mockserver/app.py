@@ -1,13 +1,16 @@
-"""The Starlette app: routes compiled from openapi.yaml, each bound to its handler.
+"""The Starlette app: routes compiled from the two OpenAPI files, each bound to its handler.
 
-A request goes: path normalised → route → API key → parameters and body checked →
+A request goes: path normalised → route → credentials → parameters and body checked →
 handler → JSON. Every error, ours or Starlette's, leaves as the same JSON error shape.
+VideoDB calls are written to their key's journal; control calls are not.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,18 +23,23 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import resources
+from .admin import AdminHandlers
 from .emulator import Emulator
-from .errors import Expired, InvalidInput, NotFound
+from .errors import Expired, FixtureError, InvalidInput, NotFound
 from .fixtures import load_fixtures
 from .handlers import Call, Handler, VideoDbHandlers
 from .http_errors import HttpError, error_body, error_response
+from .jobs import JobIsTerminal
+from .journal import SECRET_HEADERS
 from .spec import Operation, compile_spec
-from .validation import read_body, read_parameters
+from .validation import parse_body, read_parameters, read_raw_body
 
 logger = logging.getLogger("mockserver")
 
 API_KEY_HEADER = "x-access-token"
+ADMIN_TOKEN_HEADER = "x-admin-token"
 DEFAULT_BODY_LIMIT = 1024 * 1024
+_JOURNAL_TEXT_LIMIT = 4096
 _SLASHES = re.compile(r"/{2,}")
 
 
@@ -44,6 +52,13 @@ class Settings:
     body_limit: int = DEFAULT_BODY_LIMIT
     max_jobs_per_namespace: int = 10_000
     max_namespaces: int = 1_000
+    frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
+    admin_token: str | None = None
+    admin_open: bool = True  # without a token, the control API answers only when served on loopback
+
+
+Authenticate = Callable[[Request], str]
+JournalWriter = Callable[[str, Request, Any, bytes | None, int], None]
 
 
 def _domain_error(error: Exception) -> HttpError:
@@ -53,45 +68,106 @@ def _domain_error(error: Exception) -> HttpError:
         return HttpError(404, "not_found", str(error))
     if isinstance(error, InvalidInput):
         return HttpError(400, "invalid_request", str(error))
+    if isinstance(error, JobIsTerminal):
+        return HttpError(409, "job_is_terminal", f"job {error}: already terminal; its answer is final")
+    if isinstance(error, FixtureError):
+        return HttpError(400, "invalid_fixtures", "fixtures: " + "; ".join(error.reasons))
     raise error
 
 
 class OperationEndpoint:
-    """Serves one operation: authenticate, validate, call the handler, render."""
+    """Serves one operation: authenticate, validate, call the handler, render, journal."""
 
-    def __init__(self, operation: Operation, handler: Handler, emulator: Emulator, settings: Settings) -> None:
+    def __init__(
+        self,
+        operation: Operation,
+        handler: Handler,
+        authenticate: Authenticate,
+        settings: Settings,
+        journal: JournalWriter | None = None,
+    ) -> None:
         self.operation = operation
         self.handler = handler
-        self.emulator = emulator
+        self.authenticate = authenticate
+        self.journal = journal
         self.body_limit = settings.body_limit
         self.public_url = settings.public_url.rstrip("/") if settings.public_url else None
-
-    def _key(self, request: Request) -> str:
-        key = request.headers.get(API_KEY_HEADER)
-        if not key:
-            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: required (the API key)")
-        if not self.emulator.accepts_key(key):
-            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: not an accepted API key")
-        return key
 
     def _base_url(self, request: Request) -> str:
         if self.public_url:
             return self.public_url
-        scheme = request.url.scheme
         host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
-        return f"{scheme}://{host}"
+        return f"{request.url.scheme}://{host}"
 
     async def handle(self, request: Request) -> Response:
         try:
-            key = self._key(request)
-            params = read_parameters(self.operation, request.path_params, request.query_params, request.headers)
-            body = await read_body(request, self.operation, self.body_limit) if self.operation.takes_body else None
-            answer = self.handler(Call(key, params, body, self._base_url(request)))
+            principal = self.authenticate(request)
         except HttpError as error:
             return error_response(error)
-        except (NotFound, InvalidInput) as error:
-            return error_response(_domain_error(error))
-        return JSONResponse(answer)
+        raw: bytes | None = None
+        body: Any = None
+        try:
+            params = read_parameters(self.operation, request.path_params, request.query_params, request.headers)
+            if self.operation.takes_body:
+                raw = await read_raw_body(request, self.operation, self.body_limit)
+                body = parse_body(raw, self.operation)
+            answer = self.handler(Call(principal, params, body, self._base_url(request), request.headers))
+            response: Response = JSONResponse(answer)
+        except HttpError as error:
+            response = error_response(error)
+        except (NotFound, InvalidInput, JobIsTerminal, FixtureError) as error:
+            response = error_response(_domain_error(error))
+        if self.journal is not None:
+            self.journal(principal, request, body, raw, response.status_code)
+        return response
+
+
+def api_key_authenticator(emulator: Emulator) -> Authenticate:
+    def authenticate(request: Request) -> str:
+        key = request.headers.get(API_KEY_HEADER)
+        if not key:
+            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: required (the API key)")
+        if not emulator.accepts_key(key):
+            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: not an accepted API key")
+        return key
+
+    return authenticate
+
+
+def admin_authenticator(settings: Settings) -> Authenticate:
+    token = settings.admin_token
+
+    def authenticate(request: Request) -> str:
+        if token is None:
+            if settings.admin_open:
+                return "admin"
+            raise HttpError(401, "unauthorized", "the control API needs --admin-token when the server listens beyond loopback")
+        given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise HttpError(401, "unauthorized", f"header.{ADMIN_TOKEN_HEADER}: {'wrong' if given else 'required'} (the admin token)")
+        return "admin"
+
+    return authenticate
+
+
+def journal_writer(emulator: Emulator) -> JournalWriter:
+    """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status."""
+
+    def write(key: str, request: Request, body: Any, raw: bytes | None, status: int) -> None:
+        if body is None and raw:
+            body = raw[:_JOURNAL_TEXT_LIMIT].decode("utf-8", "replace")
+        namespace = emulator.namespace(key)
+        namespace.journal.record(
+            time=namespace.clock.now(),
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers={k: v for k, v in request.headers.items() if k not in SECRET_HEADERS},
+            body=body,
+            status=status,
+        )
+
+    return write
 
 
 class NormalisePath:
@@ -114,11 +190,10 @@ class NormalisePath:
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        message = f"method {request.method} is not allowed on {request.url.path}; allowed: {exc.headers.get('Allow', '') if exc.headers else ''}"
-        code = "method_not_allowed"
+        allowed = exc.headers.get("Allow", "") if exc.headers else ""
+        message, code = f"method {request.method} is not allowed on {request.url.path}; allowed: {allowed}", "method_not_allowed"
     elif exc.status_code == 404:
-        message = f"path {request.url.path!r}: no such operation"
-        code = "not_found"
+        message, code = f"path {request.url.path!r}: no such operation", "not_found"
     else:
         message, code = str(exc.detail), "http_error"
     return JSONResponse(error_body(message, code), status_code=exc.status_code, headers=exc.headers)
@@ -129,35 +204,49 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body("internal error in the emulator (a bug: please report it)", "internal_error"), status_code=500)
 
 
-def build_routes(operations: tuple[Operation, ...], handlers: dict[str, Handler], emulator: Emulator, settings: Settings) -> list[Route]:
+def build_routes(
+    operations: tuple[Operation, ...],
+    handlers: dict[str, Handler],
+    authenticate: Authenticate,
+    settings: Settings,
+    journal: JournalWriter | None = None,
+) -> list[Route]:
     missing = [op.operation_id for op in operations if op.operation_id not in handlers]
     if missing:
         raise RuntimeError(f"operations in the spec without a handler: {', '.join(missing)}")
     return [
-        Route(op.path, OperationEndpoint(op, handlers[op.operation_id], emulator, settings).handle, methods=[op.method], name=op.operation_id)
+        Route(
+            op.path,
+            OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal).handle,
+            methods=[op.method],
+            name=op.operation_id,
+        )
         for op in operations
     ]
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Starlette:
-    """The emulator as an ASGI app. Everything costly (spec, validators, fixtures) happens here, once."""
+    """The emulator as an ASGI app. Everything costly (specs, validators, fixtures) happens here, once."""
     settings = settings or Settings()
-    spec = compile_spec(settings.spec_path or resources.spec_path())
     if emulator is None:
-        fixtures = load_fixtures(settings.fixtures_dir or resources.default_fixtures_dir())
+        fixtures_dir = settings.fixtures_dir or resources.default_fixtures_dir()
         emulator = Emulator(
-            fixtures,
+            load_fixtures(fixtures_dir),
             seed=settings.seed,
+            frozen_clocks=settings.frozen_clocks,
             max_jobs_per_namespace=settings.max_jobs_per_namespace,
             max_namespaces=settings.max_namespaces,
+            fixtures_dir=fixtures_dir,
         )
-    handlers = VideoDbHandlers(emulator).by_operation_id()
-    app = Starlette(
-        routes=build_routes(spec.operations, handlers, emulator, settings),
-        exception_handlers={HTTPException: _http_exception, Exception: _server_error},
+    api = compile_spec(settings.spec_path or resources.spec_path())
+    admin = compile_spec(resources.admin_spec_path())
+    routes = build_routes(
+        api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
     )
+    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings), settings)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception, Exception: _server_error})
     app.state.emulator = emulator
-    app.state.spec = spec
+    app.state.spec = api
     app.add_middleware(NormalisePath)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -16,8 +17,17 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import Settings, create_app
     from .server import serve_forever
 
+    settings = Settings(
+        fixtures_dir=args.fixtures,
+        seed=args.seed,
+        public_url=args.public_url,
+        body_limit=args.body_limit,
+        frozen_clocks=args.clock == "virtual",
+        admin_token=args.admin_token,
+        admin_open=is_loopback(args.host),
+    )
     try:
-        app = create_app(Settings(fixtures_dir=args.fixtures, seed=args.seed, public_url=args.public_url, body_limit=args.body_limit))
+        app = create_app(settings)
     except FixtureError as error:
         print(f"mockserver: refusing to start: {error}", file=sys.stderr)
         return 2
@@ -28,9 +38,20 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"VideoDB emulator ready at {shown} (in {time.perf_counter() - started:.2f}s)", flush=True)
         print(f"  API key: {key}", flush=True)
         print(f'  try: curl -s -H "x-access-token: {key}" {shown}/collection/default', flush=True)
+        if not settings.admin_open and settings.admin_token is None:
+            print("  control API (/_emulator/) is closed: it needs --admin-token beyond loopback", flush=True)
 
     serve_forever(app, args.host, args.port, on_ready=announce, log_level=args.log_level)
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -76,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=0, help="seed of every generated id")
     serve.add_argument("--public-url", default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
     serve.add_argument("--body-limit", type=int, default=1024 * 1024, help="largest request body, in bytes")
+    serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
+    serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
 

@@ -1,4 +1,8 @@
-"""Clocks that jobs read their age from: the real one, and a virtual one tests move by hand."""
+"""Clocks that jobs read their age from.
+
+Each API key gets a ``NamespaceClock``: it reads 0 when the namespace is created and then
+either follows real time or stays frozen (virtual) until a test advances or sets it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Protocol
 
 class Clock(Protocol):
     def now(self) -> float:
-        """Seconds since an arbitrary, fixed origin; never goes backwards on its own."""
+        """Seconds since an arbitrary, fixed origin."""
         ...
 
 
@@ -37,3 +41,43 @@ class VirtualClock:
     def set(self, when: float) -> float:
         self._now = when
         return self._now
+
+
+class NamespaceClock:
+    """A clock that starts at 0 and runs on ``base`` time, or stands still while frozen."""
+
+    def __init__(self, base: Clock, frozen: bool = False) -> None:
+        self._base = base
+        self._offset = -base.now()
+        self._frozen_at: float | None = 0.0 if frozen else None
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def now(self) -> float:
+        if self._frozen_at is not None:
+            return self._frozen_at
+        return self._base.now() + self._offset
+
+    def freeze(self) -> float:
+        self._frozen_at = self.now()
+        return self._frozen_at
+
+    def unfreeze(self) -> float:
+        if self._frozen_at is not None:
+            self._offset = self._frozen_at - self._base.now()
+            self._frozen_at = None
+        return self.now()
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("a clock advances by zero or more seconds")
+        return self.set(self.now() + seconds)
+
+    def set(self, when: float) -> float:
+        if self._frozen_at is not None:
+            self._frozen_at = when
+        else:
+            self._offset = when - self._base.now()
+        return self.now()

@@ -1,4 +1,4 @@
-"""The emulator's domain in one place: fixtures, jobs and the clock behind the VideoDB calls.
+"""The emulator's domain in one place: fixtures, keys, jobs and clocks behind the VideoDB calls.
 
 Nothing here knows HTTP: handlers turn requests into these calls and the results into answers.
 """
@@ -6,15 +6,19 @@ Nothing here knows HTTP: handlers turn requests into these calls and the results
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import ids
-from .clock import Clock, RealClock
+from .clock import Clock, NamespaceClock, RealClock
 from .errors import InvalidInput, NotFound
+from .fixtures import load_fixtures
 from .jobs import Job
+from .journal import Journal
 from .matching import derive_shots
 from .model import ClipRequest, Collection, Fixtures, JobStatus, Shot, Video
+from .preferences import OutcomePatch
 from .scenarios import choose_outcome
-from .store import Store
+from .store import Namespace, PendingOverride, Store
 
 DEFAULT_KEY_PREFIX = "sk-"
 
@@ -25,7 +29,6 @@ class JobView:
 
     job: Job
     status: JobStatus
-    video: Video
     shots: tuple[Shot, ...] = ()
 
 
@@ -36,15 +39,23 @@ class Emulator:
         *,
         seed: int = 0,
         clock: Clock | None = None,
+        frozen_clocks: bool = False,
         max_jobs_per_namespace: int = 10_000,
         max_namespaces: int = 1_000,
+        fixtures_dir: Path | None = None,
     ) -> None:
         self.fixtures = fixtures
+        self.fixtures_dir = fixtures_dir
         self.seed = seed
-        self.clock: Clock = clock or RealClock()
-        self.store = Store(seed, max_jobs_per_namespace, max_namespaces)
+        base = clock or RealClock()
+        self.store = Store(
+            seed,
+            lambda: NamespaceClock(base, frozen=frozen_clocks),
+            max_jobs_per_namespace=max_jobs_per_namespace,
+            max_namespaces=max_namespaces,
+        )
 
-    # Keys -------------------------------------------------------------------------------------
+    # Keys and namespaces ----------------------------------------------------------------------
     def accepts_key(self, key: str) -> bool:
         if self.fixtures.api_keys:
             return key in self.fixtures.api_keys
@@ -54,6 +65,25 @@ class Emulator:
         if self.fixtures.api_keys:
             return min(self.fixtures.api_keys)
         return f"{DEFAULT_KEY_PREFIX}emulator"
+
+    def namespace(self, key: str) -> Namespace:
+        return self.store.namespace(key)
+
+    def clock(self, key: str) -> NamespaceClock:
+        return self.store.namespace(key).clock
+
+    def journal(self, key: str) -> Journal:
+        return self.store.namespace(key).journal
+
+    def reset(self, key: str | None = None) -> None:
+        self.store.reset(key)
+
+    def reload_fixtures(self) -> Fixtures:
+        """Read the fixtures folder again; on any fault keep the current fixtures and raise."""
+        if self.fixtures_dir is None:
+            raise InvalidInput("fixtures", "this emulator was given fixtures in memory, not a folder to reload")
+        self.fixtures = load_fixtures(self.fixtures_dir)
+        return self.fixtures
 
     # Collections and videos -------------------------------------------------------------------
     def collection(self, collection_id: str | None = None) -> Collection:
@@ -78,19 +108,35 @@ class Emulator:
         return video
 
     # Clip jobs --------------------------------------------------------------------------------
-    def create_clip(self, key: str, request: ClipRequest) -> Job:
-        self.video(request.video_id)
-        outcome = choose_outcome(self.fixtures.clip_rules, request)
-        return self.store.add_job(key, request, outcome, self.clock.now())
+    def create_clip(self, key: str, request: ClipRequest, preference: OutcomePatch | None = None) -> Job:
+        video = self.video(request.video_id)
+        override = self.store.namespace(key).take_override()
+        outcome = choose_outcome(self.fixtures.clip_rules, request, preference, override)
+        return self.store.add_job(key, request, video, outcome)
 
     def poll(self, key: str, job_id: str) -> JobView:
         job = self.store.job(key, job_id)
-        status = job.poll(self.clock.now())
-        video = self.fixtures.videos[job.request.video_id]
-        shots: tuple[Shot, ...] = ()
-        if status is JobStatus.DONE:
-            shots = job.outcome.shots or derive_shots(video, job.request.prompt, job.request.content_type)
-        return JobView(job, status, video, shots)
+        status = job.poll(self.clock(key).now())
+        return JobView(job, status, self.shots(job) if status is JobStatus.DONE else ())
+
+    @staticmethod
+    def shots(job: Job) -> tuple[Shot, ...]:
+        return job.outcome.shots or derive_shots(job.video, job.request.prompt, job.request.content_type)
+
+    def job(self, key: str, job_id: str) -> Job:
+        return self.store.job(key, job_id)
+
+    def jobs(self, key: str) -> list[Job]:
+        return self.store.jobs(key)
+
+    def add_override(self, key: str, patch: OutcomePatch, count: int) -> None:
+        self.store.namespace(key).overrides.append(PendingOverride(patch, count))
+
+    def overrides(self, key: str) -> list[PendingOverride]:
+        return list(self.store.namespace(key).overrides)
+
+    def clear_overrides(self, key: str) -> None:
+        self.store.namespace(key).overrides.clear()
 
     # Streams ----------------------------------------------------------------------------------
     def check_timeline(

@@ -5,12 +5,14 @@ Each handler is named after its ``operationId`` in openapi.yaml; the app finds i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import render
 from .emulator import Emulator
 from .model import ClipRequest, JobStatus
+from .preferences import parse_prefer
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,7 @@ class Call:
     params: dict[str, Any]
     body: Any
     base_url: str
+    headers: Mapping[str, str]
 
 
 Answer = dict[str, Any]
@@ -67,14 +70,16 @@ class VideoDbHandlers:
             scene_index_id=body.get("scene_index_id"),
             callback_url=body.get("callback_url"),
         )
-        job = self.emulator.create_clip(call.key, request)
+        prefer = call.headers.get("prefer")
+        preference = parse_prefer(prefer) if prefer else None
+        job = self.emulator.create_clip(call.key, request, preference)
         return render.processing(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
         view = self.emulator.poll(call.key, call.params["job_id"])
         slug = None
         if view.status is JobStatus.DONE:
-            slug = self.emulator.stream_slug([(view.video.id, [(s.start, s.end) for s in view.shots])])
+            slug = self.emulator.stream_slug([(view.job.video.id, [(s.start, s.end) for s in view.shots])])
         return render.job(view, call.base_url, slug)
 
     def compile_shots(self, call: Call) -> Answer:

@@ -2,14 +2,18 @@
 
 A job turns terminal at the first poll where both its conditions hold: it has already
 answered ``processing_polls`` processing polls, and ``processing_seconds`` have passed on
-the clock. Once terminal it never changes, whatever the clock does afterwards.
+its key's clock. Once terminal it never changes, whatever the clock does afterwards.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .model import ClipRequest, JobStatus, Outcome
+from .model import ClipRequest, JobStatus, Outcome, Video
+
+
+class JobIsTerminal(Exception):
+    """A terminal job was asked to change; its answer is final."""
 
 
 @dataclass(slots=True)
@@ -17,6 +21,7 @@ class Job:
     id: str
     sequence: int
     request: ClipRequest
+    video: Video  # kept, so a fixture reload cannot pull it from under the job
     outcome: Outcome
     created_at: float
     processing_answers: int = 0
@@ -42,3 +47,16 @@ class Job:
         if self.terminal or self._due(now):
             return self.outcome.status
         return JobStatus.PROCESSING
+
+    def reschedule(self, outcome: Outcome) -> None:
+        """Give a job that is still processing another outcome."""
+        if self.terminal:
+            raise JobIsTerminal(self.id)
+        self.outcome = outcome
+
+    def finish(self, status: JobStatus, message: str | None, source: str) -> None:
+        """End the job now, with this status."""
+        if self.terminal:
+            raise JobIsTerminal(self.id)
+        self.outcome = replace(self.outcome, status=status, message=message, rule=source)
+        self.terminal = True

@@ -60,10 +60,10 @@ def job(view: JobView, base: str, clip_slug: str | None = None) -> dict[str, Any
     clip: dict[str, Any] = {
         "results": [
             {
-                "collection_id": view.video.collection_id,
-                "video_id": view.video.id,
-                "title": view.video.name,
-                "length": _number(view.video.length),
+                "collection_id": view.job.video.collection_id,
+                "video_id": view.job.video.id,
+                "title": view.job.video.name,
+                "length": _number(view.job.video.length),
                 "docs": [_shot(s) for s in view.shots],
             }
         ]

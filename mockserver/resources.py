@@ -21,3 +21,8 @@ def spec_path() -> Path:
 
 def default_fixtures_dir() -> Path:
     return _first_existing(_PACKAGE / "default_fixtures", _PACKAGE.parent / "fixtures")
+
+
+def admin_spec_path() -> Path:
+    """The control API's contract, kept inside the package."""
+    return _PACKAGE / "admin-openapi.yaml"

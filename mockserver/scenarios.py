@@ -1,8 +1,17 @@
-"""Which outcome a clip request gets: the first fixture rule that matches, else the default."""
+"""Which outcome a clip request gets. In order of precedence:
+
+1. an override set through the admin API for the next N jobs of the key;
+2. a ``Prefer`` header on the request;
+3. the first fixture rule that matches, else the default (done on the first poll).
+
+An override or preference is a patch: what it names replaces that part of the rule's
+outcome, the rest stays. Every step is deterministic.
+"""
 
 from __future__ import annotations
 
 from .model import ClipRequest, ClipRule, Outcome, RuleMatch
+from .preferences import OutcomePatch
 
 DEFAULT_OUTCOME = Outcome()  # done on the first poll, shots derived from the video
 
@@ -21,8 +30,22 @@ def matches(match: RuleMatch, request: ClipRequest) -> bool:
     return True
 
 
-def choose_outcome(rules: tuple[ClipRule, ...], request: ClipRequest) -> Outcome:
+def rule_outcome(rules: tuple[ClipRule, ...], request: ClipRequest) -> Outcome:
     for rule in rules:
         if matches(rule.match, request):
             return rule.outcome
     return DEFAULT_OUTCOME
+
+
+def choose_outcome(
+    rules: tuple[ClipRule, ...],
+    request: ClipRequest,
+    preference: OutcomePatch | None = None,
+    override: OutcomePatch | None = None,
+) -> Outcome:
+    outcome = rule_outcome(rules, request)
+    if override is not None:
+        return override.apply(outcome, "override")
+    if preference is not None:
+        return preference.apply(outcome, "prefer-header")
+    return outcome

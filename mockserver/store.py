@@ -1,51 +1,91 @@
-"""Per-key state, bounded: each API key is a namespace with its own job sequence.
+"""Per-key state, bounded: each API key is a namespace with its own jobs, clock, journal and
+pending outcome overrides.
 
 Memory stays bounded under a flood: each namespace keeps at most ``max_jobs_per_namespace``
-jobs and at most ``max_namespaces`` namespaces are kept; the oldest go first.
+jobs and at most ``max_namespaces`` namespaces are kept (least recently used go first).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from . import ids
+from .clock import NamespaceClock
 from .errors import Expired, NotFound
 from .jobs import Job
-from .model import ClipRequest, Outcome
+from .journal import Journal
+from .model import ClipRequest, Outcome, Video
+from .preferences import OutcomePatch
+
+
+class PendingOverride:
+    """An outcome patch for the next ``remaining`` jobs of a namespace."""
+
+    __slots__ = ("patch", "remaining")
+
+    def __init__(self, patch: OutcomePatch, remaining: int) -> None:
+        self.patch = patch
+        self.remaining = remaining
 
 
 class Namespace:
-    __slots__ = ("key", "jobs", "next_sequence")
+    __slots__ = ("key", "jobs", "next_sequence", "clock", "journal", "overrides")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, clock: NamespaceClock, journal_size: int) -> None:
         self.key = key
         self.jobs: dict[str, Job] = {}  # insertion order is creation order
         self.next_sequence = 1
+        self.clock = clock
+        self.journal = Journal(journal_size)
+        self.overrides: deque[PendingOverride] = deque()
+
+    def take_override(self) -> OutcomePatch | None:
+        """The patch for the job being created now, if an override is pending."""
+        if not self.overrides:
+            return None
+        pending = self.overrides[0]
+        pending.remaining -= 1
+        if pending.remaining <= 0:
+            self.overrides.popleft()
+        return pending.patch
 
 
 class Store:
-    def __init__(self, seed: int, max_jobs_per_namespace: int = 10_000, max_namespaces: int = 1_000) -> None:
+    def __init__(
+        self,
+        seed: int,
+        clock_factory: Callable[[], NamespaceClock],
+        max_jobs_per_namespace: int = 10_000,
+        max_namespaces: int = 1_000,
+        journal_size: int = 1_000,
+    ) -> None:
         self.seed = seed
+        self.clock_factory = clock_factory
         self.max_jobs_per_namespace = max_jobs_per_namespace
         self.max_namespaces = max_namespaces
+        self.journal_size = journal_size
         self._namespaces: OrderedDict[str, Namespace] = OrderedDict()
 
     def namespace(self, key: str) -> Namespace:
         """The key's namespace, created on first use; marks it recently used."""
         namespace = self._namespaces.get(key)
         if namespace is None:
-            namespace = self._namespaces[key] = Namespace(key)
+            namespace = self._namespaces[key] = Namespace(key, self.clock_factory(), self.journal_size)
             while len(self._namespaces) > self.max_namespaces:
                 self._namespaces.popitem(last=False)
         else:
             self._namespaces.move_to_end(key)
         return namespace
 
-    def add_job(self, key: str, request: ClipRequest, outcome: Outcome, now: float) -> Job:
+    def namespaces(self) -> list[str]:
+        return list(self._namespaces)
+
+    def add_job(self, key: str, request: ClipRequest, video: Video, outcome: Outcome) -> Job:
         namespace = self.namespace(key)
         sequence = namespace.next_sequence
         namespace.next_sequence += 1
-        job = Job(ids.job_id(self.seed, key, sequence), sequence, request, outcome, now)
+        job = Job(ids.job_id(self.seed, key, sequence), sequence, request, video, outcome, namespace.clock.now())
         namespace.jobs[job.id] = job
         if len(namespace.jobs) > self.max_jobs_per_namespace:
             del namespace.jobs[next(iter(namespace.jobs))]
@@ -65,6 +105,7 @@ class Store:
         return list(self.namespace(key).jobs.values())
 
     def reset(self, key: str | None = None) -> None:
+        """Forget one namespace (its jobs, clock, journal, overrides), or all of them."""
         if key is None:
             self._namespaces.clear()
         else:

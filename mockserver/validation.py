@@ -137,22 +137,24 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_body(request: Request, operation: Operation, limit: int) -> Any:
-    """The operation's JSON body, parsed, checked and completed with its defaults."""
+async def read_raw_body(request: Request, operation: Operation, limit: int) -> bytes | None:
+    """The body's bytes once its media type and size are acceptable; None when none was sent."""
     headers = request.headers
     content_type = headers.get("content-type")
     sends_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     if content_type is None and not sends_body:
-        if operation.body_required:
-            raise bad_request("body", "required (a JSON body with Content-Type: application/json)")
         return None
     media_type = _media_type(content_type or "")
     if not _is_json(media_type):
         raise HttpError(415, "unsupported_media_type", f"header.content-type: must be application/json, got {media_type or 'nothing'!r}")
-    raw = await _read_capped(request, limit)
+    return await _read_capped(request, limit)
+
+
+def parse_body(raw: bytes | None, operation: Operation) -> Any:
+    """The operation's JSON body, parsed, checked and completed with its defaults."""
     if not raw:
         if operation.body_required:
-            raise bad_request("body", "required (a JSON body)")
+            raise bad_request("body", "required (a JSON body with Content-Type: application/json)")
         return None
     try:
         text = raw.decode("utf-8")

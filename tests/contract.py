@@ -22,7 +22,10 @@ from openapi_schema_validator import OAS30Validator
 from starlette.requests import Request
 from werkzeug.datastructures import Headers
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi.yaml"
+ADMIN_SPEC_PATH = ROOT / "mockserver" / "admin-openapi.yaml"
+ADMIN_PREFIX = "/_emulator/"
 _SLASHES = re.compile(r"/{2,}")
 
 
@@ -80,20 +83,20 @@ class ContractRecorder:
 
 
 @functools.cache
-def _oracle() -> tuple[OpenAPI, OAS30Validator]:
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+def _oracle(spec_path: Path) -> tuple[OpenAPI, OAS30Validator]:
+    document = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     return OpenAPI.from_dict(document), OAS30Validator(document["components"]["schemas"]["Error"])
 
 
 def violations(exchange: Exchange) -> list[str]:
-    """What is wrong with one recorded answer, judged by openapi.yaml alone."""
-    openapi, error_validator = _oracle()
+    """What is wrong with one recorded answer, judged by the OpenAPI files alone."""
     problems: list[str] = []
     if exchange.status >= 500:
         problems.append("server error")
     scope = dict(exchange.scope)
     path = _SLASHES.sub("/", scope["path"])
     scope["path"] = path.rstrip("/") if len(path) > 1 else path
+    openapi, error_validator = _oracle(ADMIN_SPEC_PATH if scope["path"].startswith(ADMIN_PREFIX) else SPEC_PATH)
     request = StarletteOpenAPIRequest(Request(scope), exchange.request_body)
     result = openapi.unmarshal_response(request, _Response(exchange))
     if any(isinstance(e, (PathNotFound, OperationNotFound)) for e in result.errors):

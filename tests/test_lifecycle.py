@@ -10,17 +10,18 @@ from mockserver.clock import VirtualClock
 from mockserver.emulator import Emulator
 from mockserver.fixtures import load_fixtures
 from mockserver.jobs import Job
-from mockserver.model import ClipRequest, JobStatus, Outcome
+from mockserver.model import ClipRequest, JobStatus, Outcome, Video
 from mockserver.resources import default_fixtures_dir
 
 from .conftest import AUTH, KEY
 from .contract import ContractRecorder, assert_conforms
 
 REQUEST = ClipRequest(video_id="m-7a3f21c4", prompt="demo")
+VIDEO = Video(id="m-7a3f21c4", collection_id="c-1", name="keynote", length=176.4)
 
 
 def _job(**outcome: object) -> Job:
-    return Job("job-x-1", 1, REQUEST, Outcome(**outcome), created_at=100.0)
+    return Job("job-x-1", 1, REQUEST, VIDEO, Outcome(**outcome), created_at=100.0)
 
 
 def test_default_job_is_terminal_on_first_poll():

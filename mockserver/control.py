@@ -1,0 +1,169 @@
+"""``Control``: one Python client for the control API, against a server URL or an in-process app.
+
+    control = Control("http://127.0.0.1:8000")         # or Control(app=create_app())
+    ns = control.namespace("sk-my-test")
+    ns.override_next(outcome="failed", polls=2, message="codec error")
+    ns.clock.freeze(); ns.clock.advance(30)
+    assert ns.journal(method="POST")[0]["body"]["prompt"] == "goals"
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+ADMIN_PREFIX = "/_emulator"
+
+
+class ControlError(Exception):
+    """The control API refused a call; carries its status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+def _in_process_client(app: Any) -> httpx.Client:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's TestClient nudges towards httpx2 on import
+        from starlette.testclient import TestClient
+    return TestClient(app)
+
+
+class Control:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app: Any = None,
+        admin_token: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if (base_url is None) == (app is None):
+            raise ValueError("give either base_url or app")
+        headers = {"x-admin-token": admin_token} if admin_token else {}
+        if app is not None:
+            self._http = _in_process_client(app)
+            self._http.headers.update(headers)
+        else:
+            self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Control:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        """One control API call; its ``data`` (or True), or ControlError."""
+        response = self._http.request(method, ADMIN_PREFIX + path, json=body, params=params)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise ControlError(response.status_code, response.text[:200]) from None
+        if response.status_code >= 400 or not answer.get("success"):
+            raise ControlError(response.status_code, answer.get("message", response.text[:200]))
+        return answer.get("data", True)
+
+    def health(self) -> dict[str, Any]:
+        return self.call("GET", "/health")
+
+    def reset(self) -> None:
+        """Forget every namespace."""
+        self.call("POST", "/reset")
+
+    def reload_fixtures(self) -> dict[str, int]:
+        return self.call("POST", "/fixtures/reload")
+
+    def namespace(self, key: str) -> NamespaceControl:
+        return NamespaceControl(self, key)
+
+
+def _patch(outcome: str | None, polls: int | None, seconds: float | None, message: str | None) -> dict[str, Any]:
+    given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+class ClockControl:
+    def __init__(self, namespace: NamespaceControl) -> None:
+        self._ns = namespace
+
+    def _call(self, method: str, path: str = "", body: Any = None) -> float:
+        return float(self._ns._call(method, "/clock" + path, body)["now"])
+
+    def now(self) -> float:
+        return self._call("GET")
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self._ns._call("GET", "/clock")["frozen"])
+
+    def advance(self, seconds: float) -> float:
+        return self._call("POST", "/advance", {"seconds": seconds})
+
+    def set(self, now: float) -> float:
+        return self._call("PUT", "", {"now": now})
+
+    def freeze(self) -> float:
+        return self._call("POST", "/freeze")
+
+    def unfreeze(self) -> float:
+        return self._call("POST", "/unfreeze")
+
+
+class NamespaceControl:
+    """The controls of one API key's namespace."""
+
+    def __init__(self, control: Control, key: str) -> None:
+        self.control = control
+        self.key = key
+        self.clock = ClockControl(self)
+
+    def _call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        return self.control.call(method, f"/namespaces/{quote(self.key, safe='')}{path}", body, params)
+
+    def reset(self) -> None:
+        """Forget this key's jobs, clock, journal and overrides."""
+        self._call("DELETE", "")
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/jobs")["jobs"]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/jobs/{quote(job_id, safe='')}")
+
+    def finish(self, job_id: str, outcome: str, message: str | None = None) -> dict[str, Any]:
+        """End a processing job now."""
+        return self._call("POST", f"/jobs/{quote(job_id, safe='')}/finish", _patch(outcome, None, None, message))
+
+    def set_outcome(
+        self, job_id: str, *, outcome: str | None = None, polls: int | None = None, seconds: float | None = None, message: str | None = None
+    ) -> dict[str, Any]:
+        """Change how a processing job will end."""
+        return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message))
+
+    def override_next(
+        self, count: int = 1, *, outcome: str | None = None, polls: int | None = None, seconds: float | None = None, message: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Give the next ``count`` clip jobs of this key this outcome."""
+        return self._call("POST", "/overrides", {"count": count, **_patch(outcome, polls, seconds, message)})["overrides"]
+
+    def overrides(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/overrides")["overrides"]
+
+    def clear_overrides(self) -> None:
+        self._call("DELETE", "/overrides")
+
+    def journal(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"method": method, "path": path}.items() if v is not None}
+        return self._call("GET", "/journal", params=params)["entries"]
+
+    def clear_journal(self) -> None:
+        self._call("DELETE", "/journal")
