@@ -204,6 +204,18 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body("internal error in the emulator (a bug: please report it)", "internal_error"), status_code=500)
 
 
+def _dispatch(endpoints: dict[str, OperationEndpoint]) -> Callable[[Request], Any]:
+    """One route per path, so that a wrong method is answered with every method the path has."""
+    if len(endpoints) == 1:
+        return next(iter(endpoints.values())).handle
+
+    async def dispatch(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method].handle(request)
+
+    return dispatch
+
+
 def build_routes(
     operations: tuple[Operation, ...],
     handlers: dict[str, Handler],
@@ -214,15 +226,10 @@ def build_routes(
     missing = [op.operation_id for op in operations if op.operation_id not in handlers]
     if missing:
         raise RuntimeError(f"operations in the spec without a handler: {', '.join(missing)}")
-    return [
-        Route(
-            op.path,
-            OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal).handle,
-            methods=[op.method],
-            name=op.operation_id,
-        )
-        for op in operations
-    ]
+    by_path: dict[str, dict[str, OperationEndpoint]] = {}
+    for op in operations:
+        by_path.setdefault(op.path, {})[op.method] = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal)
+    return [Route(path, _dispatch(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()]
 
 
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Starlette:

@@ -14,6 +14,8 @@ from mockserver.server import ServerThread
 
 from .contract import ContractRecorder, assert_conforms
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-test-key"
 AUTH = {"x-access-token": KEY}

@@ -256,3 +256,9 @@ def test_raw_http_control_matches_the_client(live_server):
         assert raw.put("/_emulator/namespaces/sk-raw/clock", json={"now": 0}).json()["data"] == {"now": 0.0, "frozen": True}
         assert raw.post("/_emulator/namespaces/sk-raw/clock/advance", json={"seconds": 2.5}).json()["data"]["now"] == 2.5
         assert raw.put("/_emulator/namespaces/sk-raw/clock", json={"now": "soon"}).status_code == 400
+
+
+def test_a_wrong_method_lists_every_method_of_the_path(http):
+    answer = http.delete("/_emulator/namespaces/sk-x/clock")
+    assert answer.status_code == 405
+    assert set(answer.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT"}
