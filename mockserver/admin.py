@@ -34,13 +34,16 @@ def _job(job: Job, now: float) -> dict[str, Any]:
     }
     if outcome.message is not None:
         body["outcome"]["message"] = outcome.message
+    faults = outcome.callback
+    if faults.duplicate or faults.out_of_order or faults.delay_seconds:
+        body["outcome"]["callback"] = {"duplicate": faults.duplicate, "delay_seconds": faults.delay_seconds, "out_of_order": faults.out_of_order}
     if job.request.callback_url:
         body["callback_url"] = job.request.callback_url
     return body
 
 
 def _patch(body: dict[str, Any]) -> OutcomePatch:
-    return make_patch(body.get("outcome"), body.get("message"), body.get("polls"), body.get("seconds"), field="body")
+    return make_patch(body.get("outcome"), body.get("message"), body.get("polls"), body.get("seconds"), body.get("callback"), field="body")
 
 
 class AdminHandlers:
@@ -67,6 +70,7 @@ class AdminHandlers:
             "unfreezeClock": self.unfreeze_clock,
             "getJournal": self.get_journal,
             "clearJournal": self.clear_journal,
+            "listDeliveries": self.list_deliveries,
         }
 
     def _now(self, call: Call) -> float:
@@ -109,11 +113,13 @@ class AdminHandlers:
         if status is JobStatus.FAILED and message is None:
             message = "Clip generation failed (forced through the control API)"
         job.finish(status, message if status is JobStatus.FAILED else None, "forced")
+        self.emulator.job_changed()
         return {"success": True, "data": _job(job, self._now(call))}
 
     def set_job_outcome(self, call: Call) -> Answer:
         job = self.emulator.job(call.params["key"], call.params["job_id"])
         job.reschedule(_patch(call.body).apply(job.outcome, "override"))
+        self.emulator.job_changed()
         return {"success": True, "data": _job(job, self._now(call))}
 
     def list_overrides(self, call: Call) -> Answer:
@@ -154,6 +160,10 @@ class AdminHandlers:
     def get_journal(self, call: Call) -> Answer:
         entries = self.emulator.journal(call.params["key"]).entries(call.params.get("method"), call.params.get("path"))
         return {"success": True, "data": {"entries": [e.to_dict() for e in entries]}}
+
+    def list_deliveries(self, call: Call) -> Answer:
+        attempts = self.emulator.namespace(call.params["key"]).deliveries.attempts(call.params.get("job_id"))
+        return {"success": True, "data": {"attempts": [a.to_dict() for a in attempts]}}
 
     def clear_journal(self, call: Call) -> Answer:
         self.emulator.journal(call.params["key"]).clear()

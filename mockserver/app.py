@@ -7,11 +7,12 @@ VideoDB calls are written to their key's journal; control calls are not.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import resources
+from . import ids, render, resources
 from .admin import AdminHandlers
+from .callbacks import CallbackPolicy, Dispatcher
 from .emulator import Emulator
 from .errors import Expired, FixtureError, InvalidInput, NotFound
 from .fixtures import load_fixtures
 from .handlers import Call, Handler, VideoDbHandlers
 from .http_errors import HttpError, error_body, error_response
-from .jobs import JobIsTerminal
+from .jobs import Job, JobIsTerminal
 from .journal import SECRET_HEADERS
 from .spec import Operation, compile_spec
 from .validation import parse_body, read_parameters, read_raw_body
@@ -55,6 +57,7 @@ class Settings:
     frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
     admin_token: str | None = None
     admin_open: bool = True  # without a token, the control API answers only when served on loopback
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
 
 
 Authenticate = Callable[[Request], str]
@@ -232,6 +235,24 @@ def build_routes(
     return [Route(path, _dispatch(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()]
 
 
+def callback_dispatcher(emulator: Emulator) -> Dispatcher:
+    """Wires the emulator's callback jobs to a dispatcher that renders them as a final poll would."""
+
+    def final_answer(job: Job) -> dict[str, Any]:
+        view = emulator.final_view(job)
+        return {**render.job(view, job.base_url or "", emulator.clip_slug(view)), "job_id": job.id}
+
+    dispatcher = Dispatcher(
+        emulator.callback_policy,
+        final_answer,
+        lambda key, job: ids.delivery_id(emulator.seed, key, job.id),
+        emulator.store.current,
+    )
+    emulator.on_callback_job = dispatcher.watch
+    emulator.on_job_change = dispatcher.wake
+    return dispatcher
+
+
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Starlette:
     """The emulator as an ASGI app. Everything costly (specs, validators, fixtures) happens here, once."""
     settings = settings or Settings()
@@ -244,6 +265,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             max_jobs_per_namespace=settings.max_jobs_per_namespace,
             max_namespaces=settings.max_namespaces,
             fixtures_dir=fixtures_dir,
+            callback_policy=settings.callbacks,
         )
     api = compile_spec(settings.spec_path or resources.spec_path())
     admin = compile_spec(resources.admin_spec_path())
@@ -251,8 +273,19 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
     )
     routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings), settings)
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception, Exception: _server_error})
+    dispatcher = callback_dispatcher(emulator)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await dispatcher.start()  # callbacks are delivered while a server (or TestClient) runs the app
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception, Exception: _server_error}, lifespan=lifespan)
     app.state.emulator = emulator
+    app.state.dispatcher = dispatcher
     app.state.spec = api
     app.add_middleware(NormalisePath)
     return app

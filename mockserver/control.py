@@ -86,8 +86,10 @@ class Control:
         return NamespaceControl(self, key)
 
 
-def _patch(outcome: str | None, polls: int | None, seconds: float | None, message: str | None) -> dict[str, Any]:
-    given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message}
+def _patch(
+    outcome: str | None, polls: int | None, seconds: float | None, message: str | None, callback: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message, "callback": callback}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -150,10 +152,18 @@ class NamespaceControl:
         return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message))
 
     def override_next(
-        self, count: int = 1, *, outcome: str | None = None, polls: int | None = None, seconds: float | None = None, message: str | None = None
+        self,
+        count: int = 1,
+        *,
+        outcome: str | None = None,
+        polls: int | None = None,
+        seconds: float | None = None,
+        message: str | None = None,
+        callback: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Give the next ``count`` clip jobs of this key this outcome."""
-        return self._call("POST", "/overrides", {"count": count, **_patch(outcome, polls, seconds, message)})["overrides"]
+        """Give the next ``count`` clip jobs of this key this outcome (``callback``: faults of its delivery)."""
+        body = {"count": count, **_patch(outcome, polls, seconds, message, callback)}
+        return self._call("POST", "/overrides", body)["overrides"]
 
     def overrides(self) -> list[dict[str, Any]]:
         return self._call("GET", "/overrides")["overrides"]
@@ -167,3 +177,7 @@ class NamespaceControl:
 
     def clear_journal(self) -> None:
         self._call("DELETE", "/journal")
+
+    def deliveries(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Each callback attempt of this key: time, status or error."""
+        return self._call("GET", "/deliveries", params={"job_id": job_id} if job_id else None)["attempts"]

@@ -5,10 +5,12 @@ Nothing here knows HTTP: handlers turn requests into these calls and the results
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ids
+from .callbacks import CallbackPolicy
 from .clock import Clock, NamespaceClock, RealClock
 from .errors import InvalidInput, NotFound
 from .fixtures import load_fixtures
@@ -43,8 +45,13 @@ class Emulator:
         max_jobs_per_namespace: int = 10_000,
         max_namespaces: int = 1_000,
         fixtures_dir: Path | None = None,
+        callback_policy: CallbackPolicy | None = None,
     ) -> None:
         self.fixtures = fixtures
+        self.callback_policy = callback_policy or CallbackPolicy()
+        # Told about every job with a callback URL, and nudged when one may have ended.
+        self.on_callback_job: Callable[[Namespace, Job], None] | None = None
+        self.on_job_change: Callable[[], None] | None = None
         self.fixtures_dir = fixtures_dir
         self.seed = seed
         base = clock or RealClock()
@@ -108,16 +115,41 @@ class Emulator:
         return video
 
     # Clip jobs --------------------------------------------------------------------------------
-    def create_clip(self, key: str, request: ClipRequest, preference: OutcomePatch | None = None) -> Job:
+    def create_clip(
+        self, key: str, request: ClipRequest, preference: OutcomePatch | None = None, base_url: str | None = None
+    ) -> Job:
         video = self.video(request.video_id)
-        override = self.store.namespace(key).take_override()
+        if request.callback_url is not None:
+            self.callback_policy.check_url(request.callback_url)
+        namespace = self.store.namespace(key)
+        override = namespace.take_override()
         outcome = choose_outcome(self.fixtures.clip_rules, request, preference, override)
-        return self.store.add_job(key, request, video, outcome)
+        job = self.store.add_job(key, request, video, outcome, base_url)
+        if request.callback_url is not None and self.on_callback_job is not None:
+            self.on_callback_job(namespace, job)
+        return job
 
     def poll(self, key: str, job_id: str) -> JobView:
         job = self.store.job(key, job_id)
         status = job.poll(self.clock(key).now())
+        if job.request.callback_url is not None:
+            self.job_changed()
         return JobView(job, status, self.shots(job) if status is JobStatus.DONE else ())
+
+    def final_view(self, job: Job) -> JobView:
+        """What a poll of this terminal job answers, without counting as one."""
+        status = job.outcome.status
+        return JobView(job, status, self.shots(job) if status is JobStatus.DONE else ())
+
+    def job_changed(self) -> None:
+        if self.on_job_change is not None:
+            self.on_job_change()
+
+    def clip_slug(self, view: JobView) -> str | None:
+        """The stream name of a done clip: the same shots always make the same stream."""
+        if view.status is not JobStatus.DONE:
+            return None
+        return self.stream_slug([(view.job.video.id, [(s.start, s.end) for s in view.shots])])
 
     @staticmethod
     def shots(job: Job) -> tuple[Shot, ...]:

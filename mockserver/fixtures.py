@@ -17,6 +17,7 @@ import yaml
 
 from .errors import FixtureError
 from .model import (
+    CallbackFaults,
     ClipRule,
     Collection,
     Fixtures,
@@ -68,6 +69,7 @@ def _check_spans(where: str, spans: tuple[Segment, ...] | tuple[Shot, ...], leng
 
 def _outcome(raw: dict[str, Any]) -> Outcome:
     shots = raw.get("shots", "derive")
+    faults = raw.get("callback", {})
     return Outcome(
         status=JobStatus(raw["outcome"]),
         message=raw.get("message"),
@@ -77,6 +79,11 @@ def _outcome(raw: dict[str, Any]) -> Outcome:
             Shot(float(s["start"]), float(s["end"]), s.get("text", ""), float(s.get("score", 1.0))) for s in shots
         ),
         rule=raw["name"],
+        callback=CallbackFaults(
+            duplicate=bool(faults.get("duplicate", False)),
+            delay_seconds=float(faults.get("delay_seconds", 0)),
+            out_of_order=bool(faults.get("out_of_order", False)),
+        ),
     )
 
 

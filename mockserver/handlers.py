@@ -11,7 +11,7 @@ from typing import Any
 
 from . import render
 from .emulator import Emulator
-from .model import ClipRequest, JobStatus
+from .model import ClipRequest
 from .preferences import parse_prefer
 
 
@@ -72,15 +72,12 @@ class VideoDbHandlers:
         )
         prefer = call.headers.get("prefer")
         preference = parse_prefer(prefer) if prefer else None
-        job = self.emulator.create_clip(call.key, request, preference)
+        job = self.emulator.create_clip(call.key, request, preference, call.base_url)
         return render.processing(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
         view = self.emulator.poll(call.key, call.params["job_id"])
-        slug = None
-        if view.status is JobStatus.DONE:
-            slug = self.emulator.stream_slug([(view.job.video.id, [(s.start, s.end) for s in view.shots])])
-        return render.job(view, call.base_url, slug)
+        return render.job(view, call.base_url, self.emulator.clip_slug(view))
 
     def compile_shots(self, call: Call) -> Answer:
         parts = []

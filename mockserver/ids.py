@@ -28,6 +28,11 @@ def job_sequence(seed: int, namespace: str, ident: str) -> int | None:
     return sequence if job_id(seed, namespace, sequence) == ident else None
 
 
+def delivery_id(seed: int, namespace: str, job: str) -> str:
+    """One id per job's callback, the same on every retry and duplicate, so receivers can de-duplicate."""
+    return "dlv-" + _digest(seed, namespace, "delivery", job, size=8)
+
+
 def media_slug(seed: int, *parts: object) -> str:
     """A stable slug for a stream made of the given parts (same shots, same slug)."""
     return _digest(seed, "stream", *parts, size=8)

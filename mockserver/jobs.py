@@ -3,6 +3,9 @@
 A job turns terminal at the first poll where both its conditions hold: it has already
 answered ``processing_polls`` processing polls, and ``processing_seconds`` have passed on
 its key's clock. Once terminal it never changes, whatever the clock does afterwards.
+
+A job with a ``callback_url`` must end even if nobody polls it, so only time drives it:
+it ends once ``processing_seconds`` have passed, and ``processing_polls`` does not apply.
 """
 
 from __future__ import annotations
@@ -24,14 +27,19 @@ class Job:
     video: Video  # kept, so a fixture reload cannot pull it from under the job
     outcome: Outcome
     created_at: float
+    base_url: str | None = None  # where the client reached us: the callback renders URLs from it
     processing_answers: int = 0
     terminal: bool = False
 
     def _due(self, now: float) -> bool:
-        return (
-            self.processing_answers >= self.outcome.processing_polls
-            and now - self.created_at >= self.outcome.processing_seconds
-        )
+        polled_enough = self.request.callback_url is not None or self.processing_answers >= self.outcome.processing_polls
+        return polled_enough and now - self.created_at >= self.outcome.processing_seconds
+
+    def settle(self, now: float) -> bool:
+        """Turn terminal if due, without counting as a poll; True if it is terminal now."""
+        if not self.terminal and self._due(now):
+            self.terminal = True
+        return self.terminal
 
     def poll(self, now: float) -> JobStatus:
         """Answer one poll: this is what moves a poll-driven job forward."""

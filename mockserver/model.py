@@ -62,6 +62,21 @@ class RuleMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackFaults:
+    """Opt-in misbehaviour of a job's callback delivery, for testing receivers."""
+
+    duplicate: bool = False  # deliver the same callback twice (same delivery id)
+    delay_seconds: float = 0.0  # wait this long on the key's clock before the first attempt
+    out_of_order: bool = False  # hold it until a later job's callback of the same key went out
+
+    def names(self) -> list[str]:
+        return [name for name, on in (("duplicate", self.duplicate), ("out-of-order", self.out_of_order)) if on]
+
+
+NO_FAULTS = CallbackFaults()
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """How a clip job ends and how long it stays processing first."""
 
@@ -71,6 +86,7 @@ class Outcome:
     processing_seconds: float = 0.0
     shots: tuple[Shot, ...] | None = None  # None: derive them from the video
     rule: str | None = None  # the name of the rule that chose it, if any
+    callback: CallbackFaults = NO_FAULTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ Grammar (a list of ``name=value`` preferences, separated by ``;`` or ``,``)::
 - ``polls``: processing answers before the terminal one, 0 to 1000
 - ``seconds``: seconds on the key's clock before it may end, 0 to 86400
 - ``message``: the failure message, a token or a double-quoted string (``\\"`` escapes a quote)
+- ``callback``: callback faults, ``duplicate`` and/or ``out-of-order`` (quote both: ``"duplicate out-of-order"``)
+- ``callback-delay``: seconds on the key's clock to hold the first callback attempt, 0 to 86400
 
 Standard preferences (``respond-async``, ``return``, ``wait``, ``handling``) are ignored;
 anything else is refused with 400, so a typo never passes silently.
@@ -20,12 +22,14 @@ import re
 from dataclasses import dataclass, replace
 
 from .errors import InvalidInput
-from .model import JobStatus, Outcome
+from .model import CallbackFaults, JobStatus, Outcome
 
 FIELD = "header.prefer"
 MAX_POLLS = 1000
 MAX_SECONDS = 86_400.0
 _STANDARD = frozenset({"respond-async", "return", "wait", "handling"})
+_KNOWN = ("outcome", "polls", "seconds", "message", "callback", "callback-delay")
+_FAULTS = {"duplicate": "duplicate", "out-of-order": "out_of_order"}
 _ITEM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,"\s]+))?\s*(?:[;,]|$)')
 
 
@@ -37,9 +41,19 @@ class OutcomePatch:
     message: str | None = None
     processing_polls: int | None = None
     processing_seconds: float | None = None
+    callback_duplicate: bool | None = None
+    callback_delay: float | None = None
+    callback_out_of_order: bool | None = None
+
+    def _faults(self, current: CallbackFaults) -> CallbackFaults:
+        return CallbackFaults(
+            duplicate=current.duplicate if self.callback_duplicate is None else self.callback_duplicate,
+            delay_seconds=current.delay_seconds if self.callback_delay is None else self.callback_delay,
+            out_of_order=current.out_of_order if self.callback_out_of_order is None else self.callback_out_of_order,
+        )
 
     def apply(self, outcome: Outcome, source: str) -> Outcome:
-        changes: dict[str, object] = {"rule": source}
+        changes: dict[str, object] = {"rule": source, "callback": self._faults(outcome.callback)}
         if self.status is not None:
             changes["status"] = self.status
             if self.status is JobStatus.DONE:
@@ -58,12 +72,28 @@ class OutcomePatch:
             "message": self.message,
             "polls": self.processing_polls,
             "seconds": self.processing_seconds,
+            "callback": {
+                k: v
+                for k, v in (
+                    ("duplicate", self.callback_duplicate),
+                    ("delay_seconds", self.callback_delay),
+                    ("out_of_order", self.callback_out_of_order),
+                )
+                if v is not None
+            }
+            or None,
         }
         return {k: v for k, v in raw.items() if v is not None}
 
 
 def make_patch(
-    outcome: str | None = None, message: str | None = None, polls: int | None = None, seconds: float | None = None, *, field: str
+    outcome: str | None = None,
+    message: str | None = None,
+    polls: int | None = None,
+    seconds: float | None = None,
+    callback: dict[str, object] | None = None,
+    *,
+    field: str,
 ) -> OutcomePatch:
     """A checked patch; ``field`` names where the values came from, for error messages."""
     status = None
@@ -77,7 +107,19 @@ def make_patch(
         raise InvalidInput(f"{field}.seconds", f"must be between 0 and {MAX_SECONDS:g}")
     if message is not None and not message:
         raise InvalidInput(f"{field}.message", "must not be empty")
-    return OutcomePatch(status, message, polls, seconds)
+    faults = callback or {}
+    delay = faults.get("delay_seconds")
+    if delay is not None and not 0 <= float(delay) <= MAX_SECONDS:  # type: ignore[arg-type]
+        raise InvalidInput(f"{field}.callback.delay_seconds", f"must be between 0 and {MAX_SECONDS:g}")
+    return OutcomePatch(
+        status,
+        message,
+        polls,
+        seconds,
+        callback_duplicate=faults.get("duplicate"),  # type: ignore[arg-type]
+        callback_delay=None if delay is None else float(delay),  # type: ignore[arg-type]
+        callback_out_of_order=faults.get("out_of_order"),  # type: ignore[arg-type]
+    )
 
 
 def parse_prefer(header: str) -> OutcomePatch | None:
@@ -93,8 +135,8 @@ def parse_prefer(header: str) -> OutcomePatch | None:
         name, value = match.group(1).lower(), match.group(2)
         if name in _STANDARD:
             continue
-        if name not in ("outcome", "polls", "seconds", "message"):
-            raise InvalidInput(FIELD, f"unknown preference {name!r} (known: outcome, polls, seconds, message)")
+        if name not in _KNOWN:
+            raise InvalidInput(FIELD, f"unknown preference {name!r} (known: {', '.join(_KNOWN)})")
         if value is None:
             raise InvalidInput(f"{FIELD}.{name}", "needs a value")
         if name in values:
@@ -116,4 +158,14 @@ def parse_prefer(header: str) -> OutcomePatch | None:
             raise InvalidInput(f"{FIELD}.seconds", "must be a number") from None
         if seconds != seconds:  # NaN
             raise InvalidInput(f"{FIELD}.seconds", "must be a number")
-    return make_patch(values.get("outcome"), values.get("message"), polls, seconds, field=FIELD)
+    callback: dict[str, object] = {}
+    for fault in values.get("callback", "").split():
+        if fault not in _FAULTS:
+            raise InvalidInput(f"{FIELD}.callback", f"unknown fault {fault!r} (known: duplicate, out-of-order)")
+        callback[_FAULTS[fault]] = True
+    if "callback-delay" in values:
+        try:
+            callback["delay_seconds"] = float(values["callback-delay"])
+        except ValueError:
+            raise InvalidInput(f"{FIELD}.callback-delay", "must be a number") from None
+    return make_patch(values.get("outcome"), values.get("message"), polls, seconds, callback, field=FIELD)

@@ -29,7 +29,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def _config(app: Any, **overrides: Any) -> uvicorn.Config:
-    settings: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off"}
+    settings: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "on"}
     settings.update(overrides)
     return uvicorn.Config(app, **settings)
 

@@ -11,6 +11,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from . import ids
+from .callbacks import DeliveryLog
 from .clock import NamespaceClock
 from .errors import Expired, NotFound
 from .jobs import Job
@@ -30,7 +31,7 @@ class PendingOverride:
 
 
 class Namespace:
-    __slots__ = ("key", "jobs", "next_sequence", "clock", "journal", "overrides")
+    __slots__ = ("key", "jobs", "next_sequence", "clock", "journal", "overrides", "deliveries")
 
     def __init__(self, key: str, clock: NamespaceClock, journal_size: int) -> None:
         self.key = key
@@ -39,6 +40,7 @@ class Namespace:
         self.clock = clock
         self.journal = Journal(journal_size)
         self.overrides: deque[PendingOverride] = deque()
+        self.deliveries = DeliveryLog(journal_size)
 
     def take_override(self) -> OutcomePatch | None:
         """The patch for the job being created now, if an override is pending."""
@@ -78,14 +80,18 @@ class Store:
             self._namespaces.move_to_end(key)
         return namespace
 
+    def current(self, key: str) -> Namespace | None:
+        """The key's namespace if it exists, without creating it or marking it used."""
+        return self._namespaces.get(key)
+
     def namespaces(self) -> list[str]:
         return list(self._namespaces)
 
-    def add_job(self, key: str, request: ClipRequest, video: Video, outcome: Outcome) -> Job:
+    def add_job(self, key: str, request: ClipRequest, video: Video, outcome: Outcome, base_url: str | None = None) -> Job:
         namespace = self.namespace(key)
         sequence = namespace.next_sequence
         namespace.next_sequence += 1
-        job = Job(ids.job_id(self.seed, key, sequence), sequence, request, video, outcome, namespace.clock.now())
+        job = Job(ids.job_id(self.seed, key, sequence), sequence, request, video, outcome, namespace.clock.now(), base_url)
         namespace.jobs[job.id] = job
         if len(namespace.jobs) > self.max_jobs_per_namespace:
             del namespace.jobs[next(iter(namespace.jobs))]
