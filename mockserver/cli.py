@@ -15,6 +15,7 @@ from .errors import FixtureError
 def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from .app import Settings, create_app
+    from .callbacks import CallbackPolicy
     from .server import serve_forever
 
     settings = Settings(
@@ -25,6 +26,13 @@ def _serve(args: argparse.Namespace) -> int:
         frozen_clocks=args.clock == "virtual",
         admin_token=args.admin_token,
         admin_open=is_loopback(args.host),
+        callbacks=CallbackPolicy(
+            allowed_hosts=frozenset(args.callback_allow),
+            max_attempts=args.callback_attempts,
+            backoff_seconds=args.callback_backoff,
+            timeout_seconds=args.callback_timeout,
+            secret=args.callback_secret,
+        ),
     )
     try:
         app = create_app(settings)
@@ -99,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--body-limit", type=int, default=1024 * 1024, help="largest request body, in bytes")
     serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
     serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
+    callbacks = serve.add_argument_group("callbacks")
+    callbacks.add_argument("--callback-allow", action="append", default=[], metavar="HOST", help="a host callbacks may go to besides loopback (repeatable; * for any)")
+    callbacks.add_argument("--callback-secret", default="emulator-callback-secret", help="HMAC-SHA256 key of the X-Emulator-Signature header")
+    callbacks.add_argument("--callback-attempts", type=int, default=5, help="attempts per callback before giving up")
+    callbacks.add_argument("--callback-backoff", type=float, default=1.0, help="seconds before the 2nd attempt, doubled after each failure (on the key's clock)")
+    callbacks.add_argument("--callback-timeout", type=float, default=5.0, help="seconds to wait for a receiver's answer")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
 

@@ -2,7 +2,8 @@
 
 - ``videodb_emulator``: one real emulator server per test session (per xdist worker), on a free port.
 - ``videodb_mock``: per test, a fresh namespace (its own API key) with ``base_url``, ``api_key``,
-  ``control`` (clock, overrides, journal, jobs) and ``connect()`` for an SDK connection.
+  ``control`` (clock, overrides, journal, jobs, deliveries) and ``connect()`` for an SDK connection.
+- ``videodb_callback_receiver``: per test, a real HTTP receiver on loopback that collects callbacks.
 
 Options: ``--videodb-fixtures DIR``, ``--videodb-seed N``, ``--videodb-clock real|virtual``.
 Marker: ``@pytest.mark.videodb(fixtures=..., seed=..., clock=...)`` for one test or module.
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from .control import Control, NamespaceControl
+from .receiver import CallbackReceiver
 
 CLOCK_MODES = ("real", "virtual")
 
@@ -140,3 +142,10 @@ def videodb_mock(request: pytest.FixtureRequest, videodb_emulator: EmulatorServe
     if clock == "virtual":
         namespace.clock.freeze()
     return VideoDBMock(server.url, key, namespace, server)
+
+
+@pytest.fixture
+def videodb_callback_receiver() -> Iterator[CallbackReceiver]:
+    """Collects the emulator's callback deliveries; give its ``url`` as a clip's ``callback_url``."""
+    with CallbackReceiver() as receiver:
+        yield receiver

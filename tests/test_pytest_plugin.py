@@ -121,3 +121,24 @@ def test_same_test_same_key_across_runs(pytester: pytest.Pytester):
         pytester.runpytest_subprocess("-k", "own_key").assert_outcomes(passed=1, deselected=5)
         keys.append((pytester.path / ".pytest_cache" / "v" / "videodb" / "keys" / "test_each_test_has_its_own_key").read_text())
     assert keys[0] == keys[1]
+
+
+def test_the_receiver_fixture_collects_callbacks(pytester: pytest.Pytester):
+    pytester.makepyfile(
+        test_hooks=textwrap.dedent(
+            '''
+            import httpx
+
+            def test_my_webhook_gets_the_result(videodb_mock, videodb_callback_receiver):
+                with httpx.Client(base_url=videodb_mock.base_url, headers=videodb_mock.headers()) as http:
+                    job = http.post(
+                        "/video/m-7a3f21c4/clip",
+                        json={"prompt": "demo", "callback_url": videodb_callback_receiver.url},
+                    ).json()["data"]
+                delivery = videodb_callback_receiver.wait_for(1)[0]
+                assert delivery.json["job_id"] == job["id"] and delivery.json["status"] == "done"
+                assert delivery.verified("emulator-callback-secret")
+            '''
+        )
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
