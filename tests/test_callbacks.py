@@ -246,3 +246,21 @@ def test_resetting_a_key_cancels_its_pending_callbacks(start_emulator, receiver)
     emulator.ns.clock.advance(5)
     time.sleep(0.3)
     assert receiver.deliveries == []
+
+
+def test_the_callback_body_follows_the_contract(start_emulator, receiver):
+    """openapi.yaml declares the callback (components.schemas.JobCallback); the delivery matches it."""
+    import yaml
+    from openapi_schema_validator import OAS30Validator
+
+    from .contract import SPEC_PATH
+
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    schema = {**document["components"]["schemas"]["JobCallback"], "components": document["components"]}
+    validator = OAS30Validator(schema)
+    emulator = start_emulator()
+    emulator.clip(receiver.url)
+    emulator.http.post("/video/m-9b4e6a03/clip", json={"prompt": "x", "callback_url": receiver.url})
+    for delivery in receiver.wait_for(2):
+        validator.validate(delivery.json)
+    assert not validator.is_valid({"success": True, "status": "done", "data": {"results": []}}), "job_id is required"
