@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from . import resources
+from .conformance import cli as conformance_cli
 from .errors import FixtureError
 
 
@@ -120,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fixtures", type=Path, default=None)
     check.add_argument("--spec", type=Path, default=None)
     check.set_defaults(run=_check)
+
+    conform = commands.add_parser(
+        "conform",
+        help="judge a deployment (this emulator, staging, production) against openapi.yaml and the job contract",
+        description=conformance_cli.DESCRIPTION,
+    )
+    conformance_cli.add_arguments(conform)
+    conform.set_defaults(run=conformance_cli.run)
     return parser
 
 

@@ -1,0 +1,208 @@
+"""The ``conform`` command line: options in, a verdict and an exit status out.
+
+Exit status: 0 the deployment conforms, 1 it does not, 2 the run could not be made (bad options, an
+unusable contract file, an unreachable target or a refused key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .contract import SpecError, default_spec_path
+from .settings import CALLBACK_MODES, PHASES, ConformSettings, is_local_url
+
+# The phases (schemathesis, hypothesis) are imported by run(), not here: `mockserver serve` builds the
+# same parser and should not pay for them.
+
+DESCRIPTION = "Judge a deployment of the clip API against openapi.yaml and the job contract."
+API_KEY_VARIABLE = "VIDEODB_API_KEY"
+# A remote deployment is someone's production or staging: go gently unless told otherwise.
+REMOTE_RATE_LIMIT = 5.0
+REMOTE_POLL_INTERVAL = 2.0
+LOCAL_POLL_INTERVAL = 0.2
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: ``kind`` (int or float) of the text, above 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _phases(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [phase for phase in chosen if phase not in PHASES]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"phases are a comma-separated choice of {', '.join(PHASES)}")
+    return chosen
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("target")
+    target.add_argument("--base-url", required=True, help="the deployment to judge, e.g. https://staging.example or http://127.0.0.1:8000")
+    target.add_argument("--api-key", default=None, help=f"its API key (default: ${API_KEY_VARIABLE})")
+    target.add_argument("--spec", type=Path, default=None, help="the contract (default: the project's openapi.yaml)")
+    target.add_argument("--video-id", action="append", default=[], help="clip these videos (repeatable; default: those the deployment lists)")
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--phases", type=_phases, default=PHASES, help=f"comma-separated, from {','.join(PHASES)} (default: all)")
+    run.add_argument("--seed", type=int, default=0, help="makes a run reproducible (default 0)")
+    run.add_argument("--max-examples", type=_count, default=25, help="generated requests per operation in the schema phase (default 25)")
+    run.add_argument("--stateful-examples", type=_count, default=20, help="sequences through the OpenAPI links (default 20; 0 skips them)")
+    run.add_argument("--max-time", type=_positive(float), default=300.0, help="seconds the schema phase may take (default 300)")
+    run.add_argument("--lifecycle-examples", type=_positive(int), default=4, help="scenarios of the job state machine (default 4)")
+    run.add_argument("--lifecycle-steps", type=_positive(int), default=8, help="steps per scenario (default 8)")
+    run.add_argument("--job-timeout", type=_positive(float), default=30.0, help="seconds a job may take to finish (default 30)")
+    run.add_argument(
+        "--poll-interval",
+        type=_positive(float),
+        default=None,
+        help=f"seconds between polls of a job (default {LOCAL_POLL_INTERVAL:g} local, {REMOTE_POLL_INTERVAL:g} remote)",
+    )
+
+    safety = parser.add_argument_group("safety")
+    safety.add_argument("--max-jobs", type=_count, default=20, help="jobs created at most, over every phase (default 20): each costs money")
+    safety.add_argument("--read-only", action="store_true", help="create no job: no clip requests, no lifecycle or callback phase")
+    safety.add_argument(
+        "--rate-limit", type=float, default=None, help=f"requests per second (default: none local, {REMOTE_RATE_LIMIT:g} remote; 0 for none)"
+    )
+    safety.add_argument("--request-timeout", type=_positive(float), default=30.0, help="seconds to wait for an answer (default 30)")
+    safety.add_argument("--max-response-time", type=_positive(float), default=10.0, help="slower answers fail max_response_time (default 10)")
+
+    callbacks = parser.add_argument_group("callbacks")
+    callbacks.add_argument(
+        "--callbacks",
+        choices=CALLBACK_MODES,
+        default="auto",
+        help="required, optional (a note if none arrives) or off; auto: required with --callback-host, else optional",
+    )
+    callbacks.add_argument("--callback-host", default=None, help="HOST[:PORT] at which the deployment reaches this machine")
+    callbacks.add_argument("--callback-listen", default=None, help="address the receiver binds (default 127.0.0.1, or 0.0.0.0 with --callback-host)")
+    callbacks.add_argument("--callback-wait", type=_positive(float), default=10.0, help="seconds to wait for callbacks once jobs end (default 10)")
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
+    output.add_argument("--report", type=Path, default=None, help="write a Markdown report here")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress lines, only the summary")
+
+
+def settings_from_args(args: argparse.Namespace) -> ConformSettings:
+    parts = urlsplit(args.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--base-url {args.base_url!r} is not an http(s) URL with a host")
+    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
+    if not api_key:
+        raise ValueError(f"give the deployment's API key with --api-key or ${API_KEY_VARIABLE}")
+    local = is_local_url(args.base_url)
+    rate_limit = args.rate_limit if args.rate_limit is not None else (None if local else REMOTE_RATE_LIMIT)
+    if rate_limit is not None and rate_limit < 0:
+        raise ValueError("--rate-limit must be 0 (no limit) or more")
+    return ConformSettings(
+        base_url=args.base_url,
+        api_key=api_key,
+        spec_path=args.spec or default_spec_path(),
+        video_ids=tuple(args.video_id),
+        seed=args.seed,
+        phases=tuple(args.phases),
+        max_jobs=args.max_jobs,
+        read_only=args.read_only,
+        rate_limit=rate_limit or None,
+        request_timeout=args.request_timeout,
+        max_response_time=args.max_response_time,
+        job_timeout=args.job_timeout,
+        poll_interval=args.poll_interval or (LOCAL_POLL_INTERVAL if local else REMOTE_POLL_INTERVAL),
+        max_examples=args.max_examples,
+        stateful_examples=args.stateful_examples,
+        max_time=args.max_time,
+        lifecycle_examples=args.lifecycle_examples,
+        lifecycle_steps=args.lifecycle_steps,
+        callbacks=args.callbacks,
+        callback_host=args.callback_host,
+        callback_listen=args.callback_listen,
+        callback_wait=args.callback_wait,
+        junit=args.junit,
+        report=args.report,
+        quiet=args.quiet,
+    )
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+@contextmanager
+def _hypothesis_scratch_space() -> Iterator[None]:
+    """hypothesis caches what it learns under ./.hypothesis; a run against a deployment leaves nothing behind."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield  # the user chose where it goes
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+
+    previous = storage_directory(intent_to_write=False).home_directory
+    with tempfile.TemporaryDirectory(prefix="mockserver-conform-") as scratch:
+        set_hypothesis_home_dir(scratch)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(previous)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .report import summary, write_junit, write_markdown
+    from .runner import SetupError, conform
+
+    try:
+        settings = settings_from_args(args)
+    except ValueError as error:
+        print(f"mockserver conform: {error}", file=sys.stderr)
+        return 2
+    try:
+        with _hypothesis_scratch_space():
+            outcome = conform(settings, (lambda text: None) if settings.quiet else _say)
+    except (SpecError, SetupError) as error:
+        print(f"mockserver conform: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mockserver conform: interrupted", file=sys.stderr)
+        return 130
+    print(summary(outcome.findings, outcome.info), flush=True)
+    try:
+        if settings.junit is not None:
+            write_junit(settings.junit, outcome.findings, outcome.info)
+        if settings.report is not None:
+            write_markdown(settings.report, outcome.findings, outcome.info)
+    except OSError as error:
+        print(f"mockserver conform: cannot write the report: {error}", file=sys.stderr)
+        return 2
+    return 0 if outcome.findings.conforms else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mockserver conform", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,137 @@
+"""The contract a run judges against: which file, and what the phases need to know of it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+
+# The package that holds this one: an installed wheel carries openapi.yaml inside it.
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+# The operations the lifecycle and callback phases drive, by operationId.
+LIST_VIDEOS = "listVideos"
+GET_VIDEO = "getVideo"
+CREATE_CLIP = "createClip"
+GET_JOB = "getAsyncResponse"
+DEFAULT_COLLECTION = "getDefaultCollection"
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_TEMPLATE_VARIABLE = re.compile(r"\{[^}/]+\}")
+
+
+class SpecError(Exception):
+    """The contract file cannot be used; the message says why."""
+
+
+def default_spec_path() -> Path:
+    """``openapi.yaml`` inside the installed package, else at the top of a source checkout."""
+    for candidate in (_PACKAGE_DIR / "openapi.yaml", _PACKAGE_DIR.parent / "openapi.yaml"):
+        if candidate.is_file():
+            return candidate
+    return _PACKAGE_DIR.parent / "openapi.yaml"
+
+
+@dataclass(frozen=True)
+class OperationRef:
+    operation_id: str
+    method: str  # upper case
+    path: str  # the template, e.g. /video/{video_id}/clip
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def fill(self, **values: str) -> str:
+        """The path with its variables replaced, each percent-encoded as a single segment."""
+        return _TEMPLATE_VARIABLE.sub(lambda m: quote(values[m.group(0)[1:-1]], safe=""), self.path)
+
+    def path_pattern(self) -> re.Pattern[str]:
+        """Matches the filled path; a variable may hold anything, slashes included, so nothing slips past."""
+        parts = _TEMPLATE_VARIABLE.split(self.path)
+        return re.compile("^" + ".+".join(re.escape(part) for part in parts) + "$")
+
+
+@dataclass(frozen=True)
+class Contract:
+    path: Path
+    document: dict[str, Any]
+    operations: dict[str, OperationRef]
+    api_key_header: str
+    api_key_scheme: str | None  # the securitySchemes entry that carries the key, if the contract names one
+
+    def operation(self, operation_id: str) -> OperationRef:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise SpecError(f"{self.path}: no operation with operationId `{operation_id}`, which this run needs") from None
+
+    def has(self, operation_id: str) -> bool:
+        return operation_id in self.operations
+
+    def resolve(self, node: Any) -> Any:
+        """Follow local ``$ref``s (``#/components/...``) until a node that is not one."""
+        for _ in range(32):  # a bound, in case of a reference cycle
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/")):
+                return node
+            target: Any = self.document
+            for part in node["$ref"][2:].split("/"):
+                target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+            node = target
+        return node
+
+    def body_properties(self, operation_id: str) -> frozenset[str]:
+        """The properties the JSON body of an operation declares (empty when it declares none)."""
+        ref = self.operation(operation_id)
+        definition = self.document["paths"][ref.path][ref.method.lower()]
+        body = self.resolve(definition.get("requestBody")) or {}
+        schema = self.resolve(((body.get("content") or {}).get("application/json") or {}).get("schema"))
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        return frozenset(properties) if isinstance(properties, dict) else frozenset()
+
+
+def load_contract(path: Path) -> Contract:
+    document = _read_document(path)
+    operations: dict[str, OperationRef] = {}
+    for template, item in document["paths"].items():
+        if not isinstance(item, dict):
+            continue
+        for method in _METHODS:
+            definition = item.get(method)
+            if isinstance(definition, dict) and isinstance(definition.get("operationId"), str):
+                operations[definition["operationId"]] = OperationRef(definition["operationId"], method.upper(), str(template))
+    scheme, header = _api_key_location(document)
+    return Contract(path=path, document=document, operations=operations, api_key_header=header, api_key_scheme=scheme)
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory, not an OpenAPI file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot be read ({error})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SpecError(f"{path}: not valid YAML or JSON{where}") from None
+    if not isinstance(document, dict) or "openapi" not in document or not isinstance(document.get("paths"), dict):
+        raise SpecError(f"{path}: not an OpenAPI 3 document (it needs `openapi` and `paths`)")
+    return document
+
+
+def _api_key_location(document: dict[str, Any]) -> tuple[str | None, str]:
+    """The first security scheme that sends an API key in a header; VideoDB's header otherwise."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    for name, scheme in schemes.items():
+        if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            return str(name), str(scheme.get("name") or "x-access-token")
+    return None, "x-access-token"

@@ -1,0 +1,114 @@
+"""What a run found, check by check: failures with their evidence, checks that passed, and notes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+# Beyond this many distinct failures of one check, further ones are only counted: reports stay readable.
+DISTINCT_FAILURES_KEPT = 10
+API_KEY_PLACEHOLDER = "$VIDEODB_API_KEY"
+
+
+@dataclass(frozen=True)
+class Finding:
+    phase: str
+    check: str
+    subject: str  # the operation or the job it is about
+    summary: str  # one line
+    evidence: str = ""  # requests and answers that show it
+    reproduction: tuple[str, ...] = ()  # curl commands, oldest first
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.phase, self.check, self.subject, self.summary)
+
+
+@dataclass
+class CheckTally:
+    phase: str
+    check: str
+    passed: int = 0
+    failures: list[Finding] = field(default_factory=list)
+    occurrences: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    unlisted: int = 0  # failures beyond DISTINCT_FAILURES_KEPT
+
+    @property
+    def failed(self) -> int:
+        return sum(self.occurrences.values()) + self.unlisted
+
+
+@dataclass(frozen=True)
+class Note:
+    phase: str
+    text: str
+
+
+def api_key_redactor(header: str, api_key: str) -> Callable[[str], str]:
+    """Replace the key by a shell variable, so reports and reproductions can be shared as they are."""
+
+    def redact(text: str) -> str:
+        if not api_key:
+            return text
+        text = text.replace(f"'{header}: {api_key}'", f'"{header}: {API_KEY_PLACEHOLDER}"')
+        return text.replace(api_key, API_KEY_PLACEHOLDER)
+
+    return redact
+
+
+class Findings:
+    def __init__(self, progress: Callable[[str], None], redact: Callable[[str], str] = lambda text: text) -> None:
+        self._progress = progress
+        self._redact = redact
+        self._tallies: dict[tuple[str, str], CheckTally] = {}
+        self.notes: list[Note] = []
+        self._lock = threading.Lock()
+
+    def _tally(self, phase: str, check: str) -> CheckTally:
+        key = (phase, check)
+        if key not in self._tallies:
+            self._tallies[key] = CheckTally(phase, check)
+        return self._tallies[key]
+
+    def passed(self, phase: str, check: str) -> None:
+        with self._lock:
+            self._tally(phase, check).passed += 1
+
+    def fail(self, finding: Finding) -> None:
+        finding = replace(
+            finding,
+            summary=self._redact(finding.summary),
+            evidence=self._redact(finding.evidence),
+            reproduction=tuple(self._redact(step) for step in finding.reproduction),
+        )
+        with self._lock:
+            tally = self._tally(finding.phase, finding.check)
+            if finding.key in tally.occurrences:
+                tally.occurrences[finding.key] += 1
+                return
+            if len(tally.failures) >= DISTINCT_FAILURES_KEPT:
+                tally.unlisted += 1
+                return
+            tally.failures.append(finding)
+            tally.occurrences[finding.key] = 1
+        self._progress(f"  FAIL {finding.check} [{finding.subject}]: {finding.summary}")
+
+    def note(self, phase: str, text: str) -> None:
+        with self._lock:
+            self.notes.append(Note(phase, text))
+        self._progress(f"  note ({phase}): {text}")
+
+    def say(self, text: str) -> None:
+        self._progress(text)
+
+    def tallies(self) -> list[CheckTally]:
+        with self._lock:
+            return list(self._tallies.values())
+
+    def failed_checks(self) -> list[str]:
+        return sorted({tally.check for tally in self.tallies() if tally.failed})
+
+    @property
+    def conforms(self) -> bool:
+        return not self.failed_checks()

@@ -1,0 +1,140 @@
+"""The clip job contract, one rule per function: each returns what is wrong with an answer, or None.
+
+A job answers ``processing`` until it ends, then ``done`` or ``failed`` for good (openapi.yaml,
+``getAsyncResponse``). The functions know nothing of HTTP or of time; the lifecycle phase feeds them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+PROCESSING = "processing"
+TERMINAL = ("done", "failed")
+ALLOWED_STATUSES = (PROCESSING, *TERMINAL)
+_LENGTH_TOLERANCE = 1e-6  # seconds: lengths and shot ends are decimals that went through floats
+
+
+def status_of(body: Any) -> Any:
+    return body.get("status") if isinstance(body, dict) else None
+
+
+def short(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def status_not_allowed(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return f"the answer is not a JSON object: {short(body)}"
+    status = body.get("status")
+    if status not in ALLOWED_STATUSES:
+        return f"status {short(status)} is none of {', '.join(ALLOWED_STATUSES)}; the SDKs stop polling on any other word"
+    return None
+
+
+def _nonempty_string(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def shape_broken(body: dict[str, Any]) -> str | None:
+    """Each state's answer has its shape: processing a job ref, done a clip, failed a message."""
+    status = body.get("status")
+    data = body.get("data")
+    if status == PROCESSING:
+        if body.get("success") is not True:
+            return "a processing answer needs success: true"
+        if not isinstance(data, dict) or not _nonempty_string(data.get("id")) or not _nonempty_string(data.get("output_url")):
+            return f"a processing answer needs data.id and data.output_url, got data = {short(data)}"
+        if "request_type" in body:
+            return "a processing answer must not carry request_type (both SDKs crash on it)"
+    elif status == "done":
+        if body.get("success") is not True:
+            return "a done answer needs success: true"
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            return f"a done answer needs data.results as an array, got data = {short(data)}"
+        for index, result in enumerate(results):
+            if not isinstance(result, dict) or not isinstance(result.get("docs"), list):
+                return f"data.results[{index}] needs docs as an array, got {short(result)}"
+    elif status == "failed":
+        if body.get("success") is not False:
+            return "a failed answer needs success: false"
+        if not _nonempty_string(body.get("message")):
+            return "a failed answer needs a message saying why"
+    return None
+
+
+def output_url_not_absolute(url: Any) -> str | None:
+    if not isinstance(url, str):
+        return f"output_url is {short(url)}, not a URL"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"output_url {url!r} is not an absolute http(s) URL; the Python SDK cannot poll a relative one"
+    return None
+
+
+def _results(body: dict[str, Any]) -> list[Any]:
+    data = body.get("data")
+    results = data.get("results") if isinstance(data, dict) else None
+    return results if isinstance(results, list) else []
+
+
+def elsewhere_than(body: dict[str, Any], video_id: str) -> str | None:
+    """A done clip is made of the requested video, and names it."""
+    results = _results(body)
+    if not results:
+        return f"the done clip names no video; {video_id} was requested"
+    others = sorted({str(result.get("video_id")) for result in results if isinstance(result, dict) and result.get("video_id") != video_id})
+    if others:
+        return f"the done clip points at {', '.join(others)}; {video_id} was requested"
+    return None
+
+
+def shots_outside(body: dict[str, Any], length: float | None) -> str | None:
+    """Every shot lies inside its video: 0 <= start < end <= length."""
+    for index, result in enumerate(_results(body)):
+        docs = result.get("docs") if isinstance(result, dict) else None
+        for position, doc in enumerate(docs if isinstance(docs, list) else []):
+            start = doc.get("start") if isinstance(doc, dict) else None
+            end = doc.get("end") if isinstance(doc, dict) else None
+            where = f"results[{index}].docs[{position}]"
+            if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (start, end)):
+                return f"{where} has start {short(start)} and end {short(end)}, not numbers"
+            if not 0 <= start < end:
+                return f"{where} = [{start}, {end}] breaks 0 <= start < end"
+            if length is not None and end > length + _LENGTH_TOLERANCE:
+                return f"{where} = [{start}, {end}] ends after the video does ({length:g}s)"
+    return None
+
+
+def ids_inconsistent(body: dict[str, Any], job_id: str, output_url: str, collection_id: str | None) -> str | None:
+    """While processing the answer names the same job and URL; once done it names the video's collection."""
+    status = body.get("status")
+    data = body.get("data")
+    if status == PROCESSING and isinstance(data, dict):
+        if data.get("id") != job_id:
+            return f"the job created as {job_id!r} now answers as {short(data.get('id'))}"
+        if data.get("output_url") != output_url:
+            return f"the output_url changed from {output_url!r} to {short(data.get('output_url'))}"
+    if status == "done" and collection_id is not None:
+        for index, result in enumerate(_results(body)):
+            if isinstance(result, dict) and result.get("collection_id") != collection_id:
+                return f"results[{index}].collection_id is {short(result.get('collection_id'))}, but the video is in {collection_id!r}"
+    return None
+
+
+def changed_after_terminal(first: Any, again: Any) -> str | None:
+    """A terminal answer never changes: a repeated poll returns the same JSON."""
+    if first == again:
+        return None
+    if status_of(first) != status_of(again):
+        return f"a repeated poll answered status {status_of(again)!r} after {status_of(first)!r}"
+    return f"a repeated poll answered a different body: {short(again)}"
+
+
+def went_backwards(terminal_status: str, status: Any) -> str | None:
+    if status != terminal_status:
+        return f"the job answered {terminal_status!r} and then {short(status)}; a terminal state is final"
+    return None

@@ -1,0 +1,120 @@
+"""One conformance run: check the target answers, then the phases in turn, each within its share of the job budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .callbacks import CALLBACK_JOBS, CallbackPhase
+from .client import Client, TransportError
+from .contract import CREATE_CLIP, DEFAULT_COLLECTION, GET_JOB, GET_VIDEO, LIST_VIDEOS, Contract, load_contract
+from .findings import Finding, Findings, api_key_redactor
+from .lifecycle import LifecycleRun, clip_bodies, run_lifecycle
+from .report import RunInfo
+from .schema_config import load_schema
+from .schema_phase import SchemaPhase
+from .settings import ConformSettings
+from .traffic import JobBudget, TrafficPolicy
+from .videos import DiscoveryError, Video, discover_videos
+
+MAX_VIDEOS = 20  # videos read to spread jobs over; more would only cost reads
+
+
+class SetupError(Exception):
+    """The run cannot start against this target; the message says why."""
+
+
+@dataclass
+class Outcome:
+    findings: Findings
+    info: RunInfo
+
+
+def _preflight(client: Client, contract: Contract, settings: ConformSettings) -> None:
+    """One request to learn that the target answers and accepts the key, before anything is fuzzed."""
+    path = contract.operation(DEFAULT_COLLECTION).fill() if contract.has(DEFAULT_COLLECTION) else "/"
+    try:
+        answer = client.get(settings.base + path)
+    except TransportError as error:
+        raise SetupError(f"cannot reach {settings.base_url}: {error}") from None
+    if answer.status in (401, 403):
+        raise SetupError(f"the deployment refuses the API key: {answer.describe(200)}")
+
+
+def _check_operations(contract: Contract, settings: ConformSettings) -> None:
+    """Fail before any request when a phase that will run needs an operation the contract lacks."""
+    if settings.runs("lifecycle") or settings.runs("callbacks"):
+        for operation_id in (GET_VIDEO, CREATE_CLIP, GET_JOB) + (() if settings.video_ids else (LIST_VIDEOS,)):
+            contract.operation(operation_id)
+
+
+def _callbacks_need_jobs(settings: ConformSettings) -> bool:
+    reachable = settings.target_is_local or settings.callback_host is not None
+    return settings.runs("callbacks") and settings.callbacks != "off" and reachable
+
+
+def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outcome:
+    started = time.monotonic()
+    contract = load_contract(settings.spec_path)
+    _check_operations(contract, settings)
+    findings = Findings(progress, api_key_redactor(contract.api_key_header, settings.api_key))
+    total = JobBudget(0 if settings.read_only else settings.max_jobs)
+    creation = contract.operations.get(CREATE_CLIP)
+    policy = TrafficPolicy(
+        settings.base,
+        rate_limit=settings.rate_limit,
+        budget=total,
+        job_creation=(creation.method, creation.path_pattern()) if creation else None,
+        on_wait=progress,
+    )
+    # Environment proxies serve remote targets; a local target is reached directly, whatever the environment says.
+    client = Client(
+        policy,
+        api_key_header=contract.api_key_header,
+        api_key=settings.api_key,
+        timeout=settings.request_timeout,
+        use_proxies=not settings.target_is_local,
+    )
+    if settings.read_only:
+        for phase in ("lifecycle", "callbacks"):
+            if phase in settings.phases:
+                findings.note(phase, "skipped: --read-only creates no jobs")
+    try:
+        _preflight(client, contract, settings)
+        schema = load_schema(settings, contract)
+        callback_reserve = CALLBACK_JOBS if _callbacks_need_jobs(settings) else 0
+        if settings.runs("schema"):
+            progress("schema phase: schemathesis against the contract")
+            later_phases = settings.runs("lifecycle") or callback_reserve
+            policy.budget = total.share(max(1, total.remaining // 4) if later_phases else total.remaining)
+            SchemaPhase(settings, schema, contract, policy, findings).run()
+        videos = _videos(client, contract, settings, findings) if settings.runs("lifecycle") or callback_reserve else []
+        if settings.runs("lifecycle") and videos:
+            progress(f"lifecycle phase: clip jobs over {len(videos)} video(s), polled until terminal")
+            policy.budget = total.share(max(0, total.remaining - callback_reserve))
+            run_lifecycle(LifecycleRun(settings, contract, client, findings, videos), clip_bodies(schema, contract))
+        if settings.runs("callbacks") and videos:
+            progress("callback phase: jobs with a callback_url on a local receiver")
+            policy.budget = total.share(total.remaining)
+            CallbackPhase(settings, contract, client, findings, videos).run()
+    finally:
+        client.close()
+    info = RunInfo(
+        base_url=settings.base_url,
+        spec_path=str(settings.spec_path),
+        seed=settings.seed,
+        seconds=time.monotonic() - started,
+        requests_sent=policy.requests_sent,
+        jobs_claimed=total.spent,
+        max_jobs=total.limit,
+    )
+    return Outcome(findings, info)
+
+
+def _videos(client: Client, contract: Contract, settings: ConformSettings, findings: Findings) -> list[Video]:
+    try:
+        return discover_videos(client, contract, settings.base, settings.video_ids, MAX_VIDEOS)
+    except DiscoveryError as error:
+        findings.fail(Finding("lifecycle", "videos_to_clip", "video discovery", str(error)))
+        return []

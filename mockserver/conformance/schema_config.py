@@ -1,0 +1,90 @@
+"""The schemathesis schema a run fuzzes with: the contract, the live base URL, the key, the seed and the limits.
+
+Everything is given explicitly, so no ``schemathesis.toml`` found in the working directory changes a run.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import schemathesis
+from schemathesis.core.errors import LoaderError
+
+from .contract import Contract, SpecError
+from .settings import ConformSettings
+
+# Generated requests never carry these: a deployment would call generated addresses back.
+# The callback phase exercises them with a receiver of our own.
+UNSAFE_BODY_PROPERTIES = ("callback_url",)
+
+# The defaults, plus 413: an oversized invalid body is rightly refused for its size first.
+NEGATIVE_DATA_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
+
+# Schema-valid shots may still lie outside their video, which no schema can say; 400 is the right answer then.
+SHOT_TAKING_OPERATIONS = ("compileShots", "generateStream")
+SHOT_OPERATION_STATUSES = ["2xx", "400", "401", "404", "429"]
+
+
+def build_config(settings: ConformSettings, contract: Contract) -> schemathesis.Config:
+    data: dict[str, Any] = {
+        "seed": settings.seed,
+        "base-url": settings.base,
+        "request-timeout": settings.request_timeout,
+        "suppress-health-check": ["all"],
+        "generation": {
+            "mode": "all",
+            "max-examples": settings.max_examples,
+            "deterministic": False,  # the seed decides instead
+            "database": "none",
+            "with-security-parameters": False,  # every request carries the key; ignored_auth probes without
+        },
+        "checks": {
+            "max_response_time": settings.max_response_time,
+            "negative_data_rejection": {"expected-statuses": NEGATIVE_DATA_STATUSES},
+        },
+        "phases": {"stateful": {"max-steps": settings.stateful_steps}},
+        "output": {"sanitization": {"enabled": False}},  # reports replace the key themselves
+        "operations": [
+            {
+                "include-operation-id": operation_id,
+                "checks": {"positive_data_acceptance": {"expected-statuses": SHOT_OPERATION_STATUSES}},
+            }
+            for operation_id in SHOT_TAKING_OPERATIONS
+            if contract.has(operation_id)
+        ],
+    }
+    if contract.api_key_scheme is not None:
+        data["auth"] = {"openapi": {contract.api_key_scheme: {"api_key": settings.api_key}}}
+    else:
+        data["headers"] = {contract.api_key_header: settings.api_key}
+    return schemathesis.Config.from_dict(data)
+
+
+def without_unsafe_properties(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the contract whose object schemas no longer offer the unsafe properties."""
+    copied = copy.deepcopy(document)
+    pending: list[Any] = [copied]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                for name in UNSAFE_BODY_PROPERTIES:
+                    properties.pop(name, None)
+                if isinstance(node.get("required"), list):
+                    node["required"] = [name for name in node["required"] if name not in UNSAFE_BODY_PROPERTIES]
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return copied
+
+
+def load_schema(settings: ConformSettings, contract: Contract) -> Any:
+    """The schemathesis schema, pointed at the live base URL."""
+    try:
+        schema = schemathesis.openapi.from_dict(without_unsafe_properties(contract.document), config=build_config(settings, contract))
+    except LoaderError as error:
+        raise SpecError(f"{contract.path}: schemathesis cannot load it: {error}") from None
+    schema.location = contract.path.resolve().as_uri()  # relative $refs resolve next to the file
+    return schema

@@ -1,0 +1,68 @@
+"""The videos jobs are created on: those named on the command line, else those the deployment lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .client import Client, Exchange, TransportError
+from .contract import GET_VIDEO, LIST_VIDEOS, Contract
+
+
+class DiscoveryError(Exception):
+    """No video to clip could be found; the message says what answered what."""
+
+
+@dataclass(frozen=True)
+class Video:
+    id: str
+    collection_id: str | None
+    length: float | None  # seconds, as GET /video/{id} reports it; None when it reports none usable
+
+
+def video_length(value: Any) -> float | None:
+    """A number or a numeric string, as the contract allows; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def discover_videos(client: Client, contract: Contract, base_url: str, named: tuple[str, ...], limit: int) -> list[Video]:
+    ids = list(named) or _listed_ids(client, contract, base_url)
+    if not ids:
+        raise DiscoveryError("the deployment lists no videos in its default collection, so no job can be created (name some with --video-id)")
+    return [_describe(client, contract, base_url, video_id) for video_id in ids[: max(1, limit)]]
+
+
+def _listed_ids(client: Client, contract: Contract, base_url: str) -> list[str]:
+    answer = _get(client, base_url + contract.operation(LIST_VIDEOS).fill())
+    body = answer.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    videos = data.get("videos") if isinstance(data, dict) else None
+    if answer.status != 200 or not isinstance(videos, list):
+        raise DiscoveryError(f"cannot list the videos: {answer.describe(300)}")
+    return [video["id"] for video in videos if isinstance(video, dict) and isinstance(video.get("id"), str)]
+
+
+def _describe(client: Client, contract: Contract, base_url: str, video_id: str) -> Video:
+    answer = _get(client, base_url + contract.operation(GET_VIDEO).fill(video_id=video_id))
+    body = answer.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if answer.status != 200 or not isinstance(data, dict):
+        raise DiscoveryError(f"cannot read video {video_id}: {answer.describe(300)}")
+    collection_id = data.get("collection_id")
+    return Video(video_id, collection_id if isinstance(collection_id, str) else None, video_length(data.get("length")))
+
+
+def _get(client: Client, url: str) -> Exchange:
+    try:
+        return client.get(url)
+    except TransportError as error:
+        raise DiscoveryError(f"no answer: {error}") from None

@@ -1,0 +1,293 @@
+"""Deliberately broken deployments: the emulator behind a middleware that breaks one rule of the contract.
+
+Each factory returns a ``Deployment``: an ASGI app to serve with ``ServerThread``, which also counts what it
+was asked (so tests can see, server side, which requests a run sent).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from mockserver.app import create_app
+
+JOB_PATH = re.compile(r"^/async-response/([^/]+)/?$")
+CLIP_PATH = re.compile(r"^/+video/+[^/]+/+clip/*$")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A request as the deployment received it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    retry_after: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"content-type": self.content_type, **({"retry-after": self.retry_after} if self.retry_after else {})}
+
+
+RequestHook = Callable[[Seen], "Seen | Reply"]
+AnswerHook = Callable[[Seen, int, Any], "tuple[int, Any]"]
+
+
+class Deployment:
+    """The emulator, with ``on_request`` able to alter or answer a request and ``on_answer`` to alter a JSON answer."""
+
+    def __init__(self, on_request: RequestHook | None = None, on_answer: AnswerHook | None = None, app: Any = None) -> None:
+        self.app = app or create_app()
+        self.on_request = on_request
+        self.on_answer = on_answer
+        self.answered: list[tuple[str, str, int]] = []  # (method, path, status), as the client saw them
+        self.received: list[Seen] = []  # every request, as it arrived
+        self._lock = threading.Lock()
+
+    def count(self, method: str, path_pattern: re.Pattern[str], statuses: Callable[[int], bool] = lambda status: True) -> int:
+        with self._lock:
+            return sum(1 for m, path, status in self.answered if m == method and path_pattern.match(path) and statuses(status))
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)  # lifespan: the emulator starts its callback dispatcher
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        seen = Seen(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), headers, body)
+        with self._lock:
+            self.received.append(seen)
+        decided = self.on_request(seen) if self.on_request else seen
+        if isinstance(decided, Reply):
+            await self._reply(seen, decided.status, decided.body, decided.headers, send)
+            return
+        seen = decided
+        scope = {**scope, "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in seen.headers.items() if k != "content-length"]}
+        scope["headers"].append((b"content-length", str(len(seen.body)).encode()))
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": seen.body, "more_body": False}
+            return await receive()
+
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, replay, capture)
+        status, answer = start["status"], b"".join(chunks)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers", [])}
+        if self.on_answer is not None and headers.get("content-type", "").startswith("application/json") and answer:
+            status, altered = self.on_answer(seen, status, json.loads(answer))
+            answer = json.dumps(altered).encode()
+        await self._reply(seen, status, answer, headers, send)
+
+    async def _reply(self, seen: Seen, status: int, body: bytes, headers: dict[str, str], send: Any) -> None:
+        with self._lock:
+            self.answered.append((seen.method, seen.path, status))
+        kept = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items() if k != "content-length"]
+        await send({"type": "http.response.start", "status": status, "headers": [*kept, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _is_job_poll(seen: Seen) -> bool:
+    return seen.method == "GET" and JOB_PATH.match(seen.path) is not None
+
+
+def _is_clip_request(seen: Seen) -> bool:
+    return seen.method == "POST" and CLIP_PATH.match(seen.path) is not None
+
+
+# The job contract, broken one rule at a time -----------------------------------------------------
+def completed_status_word() -> Deployment:
+    """Says `completed` where the contract says `done`, as the published async docs do."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+            body = {**body, "status": "completed"}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def status_goes_backwards() -> Deployment:
+    """Answers `processing` again on the poll after a job was done or failed."""
+    terminal_seen: set[str] = set()
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        match = JOB_PATH.match(seen.path)
+        if seen.method == "GET" and match and isinstance(body, dict) and body.get("status") in ("done", "failed"):
+            job_id = match.group(1)
+            if job_id in terminal_seen:
+                url = f"http://{seen.headers['host']}/async-response/{job_id}"
+                return 200, {"success": True, "status": "processing", "data": {"id": job_id, "output_url": url}}
+            terminal_seen.add(job_id)
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def relative_output_url() -> Deployment:
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if isinstance(body, dict) and isinstance(body.get("data"), dict) and "output_url" in body["data"]:
+            url = body["data"]["output_url"]
+            body = {**body, "data": {**body["data"], "output_url": "/" + url.split("://", 1)[1].split("/", 1)[1]}}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def forgets_jobs() -> Deployment:
+    """A job is created, then unknown at its output_url."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if _is_job_poll(seen):
+            return Reply(404, json.dumps({"success": False, "message": "no such job", "error_code": "not_found"}).encode())
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+def ignores_auth() -> Deployment:
+    """Serves every request as if it carried a valid key."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        key = seen.headers.get("x-access-token", "")
+        if not key.startswith("sk-") or len(key) < 4:
+            return replace(seen, headers={**seen.headers, "x-access-token": "sk-anyone"})
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+def shots_outside_the_video() -> Deployment:
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+            for result in body["data"]["results"]:
+                for doc in result["docs"]:
+                    doc["end"] = float(result["length"]) + 60
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def crashes_on_long_collection_ids() -> Deployment:
+    """A plain-text 500, as a crashed handler gives, for collection ids over ten characters."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if seen.method == "GET" and seen.path.startswith("/collection/") and len(seen.path) > len("/collection/") + 10:
+            return Reply(500, b"Internal Server Error", "text/plain")
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+def never_finishes() -> Deployment:
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        match = JOB_PATH.match(seen.path)
+        if seen.method == "GET" and match and status == 200:
+            job_id = match.group(1)
+            url = f"http://{seen.headers['host']}/async-response/{job_id}"
+            return 200, {"success": True, "status": "processing", "data": {"id": job_id, "output_url": url}}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def rate_limits_first_polls() -> Deployment:
+    """Answers the first poll of every job with 429 and a short Retry-After, as a busy gateway does."""
+    limited: set[str] = set()
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if _is_job_poll(seen) and seen.path not in limited:
+            limited.add(seen.path)
+            return Reply(429, json.dumps({"success": False, "message": "slow down"}).encode(), retry_after="0.2")
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+# Callbacks --------------------------------------------------------------------------------------
+def _without_callback(seen: Seen) -> tuple[Seen, str | None]:
+    body = seen.json()
+    if not _is_clip_request(seen) or not isinstance(body, dict) or "callback_url" not in body:
+        return seen, None
+    url = body.pop("callback_url")
+    return replace(seen, body=json.dumps(body).encode()), url
+
+
+def delivers_no_callbacks() -> Deployment:
+    """Accepts callback_url and never calls it."""
+    return Deployment(on_request=lambda seen: _without_callback(seen)[0])
+
+
+def delivers_callbacks(alter: Callable[[dict[str, Any]], dict[str, Any]] = lambda final: final) -> Deployment:
+    """Calls back on its own (the emulator never sees the callback_url) once the job ends:
+    ``alter(final poll answer)`` plus the job id."""
+    pending: dict[tuple[str, bytes], str] = {}  # (path, body sent on) -> the callback_url it carried
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        stripped, url = _without_callback(seen)
+        if url is not None:
+            pending[(stripped.path, stripped.body)] = url
+        return stripped
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        url = pending.pop((seen.path, seen.body), None)
+        if url is not None and status == 200:
+            poll = f"http://{seen.headers['host']}/async-response/{body['data']['id']}"
+            arguments = (poll, seen.headers["x-access-token"], url, body["data"]["id"], alter)
+            threading.Thread(target=_call_back, args=arguments, daemon=True).start()
+        return status, body
+
+    return Deployment(on_request=on_request, on_answer=on_answer)
+
+
+def delivers_wrong_callbacks() -> Deployment:
+    """Calls back once the job ends, but with the final answer's `data` left out."""
+    return delivers_callbacks(lambda final: {key: value for key, value in final.items() if key != "data"})
+
+
+def _call_back(poll_url: str, key: str, callback_url: str, job_id: str, alter: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    with httpx.Client(timeout=5) as client:
+        for _ in range(50):  # at most ~5 s: the emulator's jobs end on their first poll
+            final = client.get(poll_url, headers={"x-access-token": key}).json()
+            if final.get("status") != "processing":
+                break
+            time.sleep(0.1)
+        client.post(callback_url, json={**alter(final), "job_id": job_id})

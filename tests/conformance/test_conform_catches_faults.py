@@ -1,0 +1,76 @@
+"""A live emulator conforms; each deliberately broken deployment is caught by the check named for its fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.app import create_app
+
+from . import broken
+
+LIFECYCLE_CHECKS = {
+    "status_in_allowed_set",
+    "never_backwards",
+    "terminal_stable",
+    "state_shape",
+    "output_url_absolute_and_answering",
+    "done_points_at_requested_video",
+    "shots_within_video",
+    "ids_consistent",
+    "terminal_within_timeout",
+    "unknown_job_404",
+}
+
+
+def test_a_live_emulator_conforms_in_every_phase(serve, conform):
+    server = serve(create_app())
+    run = conform(server.url)
+    assert run.exit_code == 0, run.output + run.errors
+    assert run.failed_checks == set()
+    assert LIFECYCLE_CHECKS <= run.passed_checks, "every job check ran and passed"
+    assert {"not_a_server_error", "response_schema_conformance", "ignored_auth", "negative_data_rejection"} <= run.passed_checks
+    assert {"callback_arrives", "callback_matches_final_answer"} <= run.passed_checks
+    assert "CONFORMS" in run.output and "DOES NOT CONFORM" not in run.output
+    assert "failed after" in run.output, "the failing video was clipped too, so failed jobs were judged"
+
+
+LIFECYCLE_FAULTS = [
+    (broken.completed_status_word, "status_in_allowed_set"),
+    (broken.status_goes_backwards, "never_backwards"),
+    (broken.relative_output_url, "output_url_absolute_and_answering"),
+    (broken.forgets_jobs, "output_url_absolute_and_answering"),
+    (broken.shots_outside_the_video, "shots_within_video"),
+]
+
+
+@pytest.mark.parametrize(("deployment", "check"), LIFECYCLE_FAULTS, ids=[fault.__name__ for fault, _ in LIFECYCLE_FAULTS])
+def test_a_broken_job_contract_is_caught_by_its_check(serve, conform, deployment, check):
+    server = serve(deployment())
+    run = conform(server.url, "--phases", "lifecycle")
+    assert run.exit_code == 1, run.output
+    assert check in run.failed_checks, run.output
+    assert f"`{check}`" in run.report, "the Markdown report names the failing check"
+
+
+def test_a_job_that_never_finishes_fails_terminal_within_timeout(serve, conform):
+    server = serve(broken.never_finishes())
+    run = conform(server.url, "--phases", "lifecycle", "--job-timeout", "1", "--max-jobs", "2")
+    assert run.exit_code == 1
+    assert run.failed_checks == {"terminal_within_timeout"}, run.output
+    assert "still processing after" in run.report
+
+
+SCHEMA_FAULTS = [
+    (broken.ignores_auth, "ignored_auth"),
+    (broken.crashes_on_long_collection_ids, "not_a_server_error"),
+]
+
+
+@pytest.mark.parametrize(("deployment", "check"), SCHEMA_FAULTS, ids=[fault.__name__ for fault, _ in SCHEMA_FAULTS])
+def test_a_broken_schema_contract_is_caught_by_its_check(serve, conform, deployment, check):
+    server = serve(deployment())
+    run = conform(server.url, "--phases", "schema")
+    assert run.exit_code == 1, run.output
+    assert check in run.failed_checks, run.output
+    assert "curl -X" in run.report, "each failure comes with a curl reproduction"
+    assert "$VIDEODB_API_KEY" in run.report and "sk-conformance" not in run.report, "the key stays out of reports"

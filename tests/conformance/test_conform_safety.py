@@ -1,0 +1,60 @@
+"""Safe against real deployments: no jobs when read-only, never more than --max-jobs, Retry-After honoured,
+the same seed sending the same requests. Counted on the server side, not by the tool's own word."""
+
+from __future__ import annotations
+
+from . import broken
+
+
+def _jobs_created(deployment: broken.Deployment) -> int:
+    """Clip requests the deployment did not refuse: each may have created a job."""
+    return deployment.count("POST", broken.CLIP_PATH, lambda status: not 400 <= status < 500)
+
+
+def test_read_only_sends_no_clip_request_at_all(serve, conform):
+    deployment = broken.Deployment()
+    server = serve(deployment)
+    run = conform(server.url, "--read-only")
+    assert run.exit_code == 0, run.output
+    assert deployment.count("POST", broken.CLIP_PATH) == 0
+    assert len(deployment.received) > 100, "the other operations were fuzzed"
+    assert "lifecycle: skipped: --read-only creates no jobs" in run.output
+    skipped = {case.get("name") for case in run.junit.iter("testcase") if case.find("skipped") is not None}
+    assert skipped == {"lifecycle phase", "callbacks phase"}
+
+
+def test_max_jobs_bounds_the_jobs_of_every_phase_together(serve, conform):
+    deployment = broken.Deployment()
+    server = serve(deployment)
+    run = conform(server.url, "--max-jobs", "3")
+    assert run.exit_code == 0, run.output
+    assert 1 <= _jobs_created(deployment) <= 3
+    assert "of at most 3 jobs created" in run.output
+
+
+def test_retry_after_is_honoured_and_the_retried_answer_judged(serve, conform):
+    deployment = broken.rate_limits_first_polls()
+    server = serve(deployment)
+    run = conform(server.url, "--phases", "lifecycle", "--max-jobs", "2")
+    assert run.exit_code == 0, run.output
+    assert "waiting 0.2s as Retry-After asks" in run.output
+    limited = {path for _, path, status in deployment.answered if status == 429}
+    assert limited, "the deployment did rate-limit"
+    retried = {path for _, path, status in deployment.answered if path in limited and status != 429}
+    assert retried == limited, "each rate-limited request was sent again, and that answer judged"
+
+
+def _requests_of_a_run(serve, conform, seed: str, phases: str) -> list[tuple[str, str, str, bytes]]:
+    deployment = broken.Deployment()  # a fresh emulator: its job ids, too, depend on nothing but the requests
+    run = conform(serve(deployment).url, "--phases", phases, "--seed", seed, "--max-examples", "1", "--stateful-examples", "2")
+    assert run.exit_code == 0, run.output
+    return [(seen.method, seen.path, seen.query, seen.body) for seen in deployment.received]
+
+
+def test_the_same_seed_sends_the_same_requests(serve, conform):
+    first = _requests_of_a_run(serve, conform, "7", "schema,lifecycle")
+    assert first == _requests_of_a_run(serve, conform, "7", "schema,lifecycle")
+
+
+def test_another_seed_sends_other_requests(serve, conform):
+    assert _requests_of_a_run(serve, conform, "7", "lifecycle") != _requests_of_a_run(serve, conform, "8", "lifecycle")
