@@ -21,14 +21,15 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from . import __version__
 from .errors import InvalidInput
 from .jobs import Job
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("mockserver.callbacks")
 
@@ -150,6 +151,7 @@ class Dispatcher:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self._httpx: Any = None  # the httpx module, imported by start()
         self._slots: asyncio.Semaphore | None = None
         self._attempt_tasks: set[asyncio.Task[None]] = set()
 
@@ -175,6 +177,9 @@ class Dispatcher:
 
     # Lifespan ----------------------------------------------------------------------------------
     async def start(self) -> None:
+        import httpx  # here, not at module level: it costs start-up time and only deliveries need it
+
+        self._httpx = httpx
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.policy.max_in_flight)
         self._client = httpx.AsyncClient(timeout=self.policy.timeout_seconds, follow_redirects=False, trust_env=False)
@@ -255,9 +260,9 @@ class Dispatcher:
             async with self._slots:
                 response = await self._client.post(url, content=pending.payload, headers=headers)
             status = response.status_code
-        except httpx.TimeoutException:
+        except self._httpx.TimeoutException:
             error = f"timeout after {self.policy.timeout_seconds:g}s"
-        except httpx.HTTPError as exc:
+        except self._httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         finally:
             self._in_flight -= 1
