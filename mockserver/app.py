@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +21,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.datastructures import Headers
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import ids, render, resources
@@ -32,7 +34,7 @@ from .fixtures import load_fixtures
 from .handlers import Call, Handler, VideoDbHandlers
 from .http_errors import HttpError, error_body, error_response
 from .jobs import Job, JobIsTerminal
-from .journal import SECRET_HEADERS
+from .journal import SECRET_RAW_HEADERS
 from .spec import Operation, compile_spec
 from .validation import parse_body, read_parameters, read_raw_body
 
@@ -41,7 +43,7 @@ logger = logging.getLogger("mockserver")
 API_KEY_HEADER = "x-access-token"
 ADMIN_TOKEN_HEADER = "x-admin-token"
 DEFAULT_BODY_LIMIT = 1024 * 1024
-_JOURNAL_TEXT_LIMIT = 4096
+_JOURNAL_BODY_LIMIT = 8192  # larger bodies are journaled by size only, to keep the journal small
 _SLASHES = re.compile(r"/{2,}")
 
 
@@ -52,6 +54,7 @@ class Settings:
     seed: int = 0
     public_url: str | None = None
     body_limit: int = DEFAULT_BODY_LIMIT
+    max_jobs: int = 100_000
     max_jobs_per_namespace: int = 10_000
     max_namespaces: int = 1_000
     frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
@@ -78,6 +81,79 @@ def _domain_error(error: Exception) -> HttpError:
     raise error
 
 
+# One encoder for every answer: json.dumps with options builds a new encoder on each call.
+_NO_QUERY: dict[str, str] = {}
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
+class JsonAnswer(JSONResponse):
+    """Starlette's JSONResponse, byte for byte, with the encoder built once."""
+
+    def render(self, content: Any) -> bytes:
+        return _ENCODE(content).encode("utf-8")
+
+
+class _Headers(Headers):
+    """Starlette's request headers, looked up in a dict built once instead of a list scanned per look-up."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        # Reversed, so that the first of repeated headers wins, as in Starlette's own look-up.
+        self._first = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(self._list)}
+
+    def __getitem__(self, key: str) -> str:
+        return self._first[key.lower()]
+
+    def __contains__(self, key: Any) -> bool:
+        return isinstance(key, str) and key.lower() in self._first
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._first.get(key.lower(), default)
+
+
+class _Request(Request):
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = _Headers(self.scope)
+        return self._headers
+
+
+class _Asgi:
+    """Serves ``request -> response`` as a plain ASGI app: Starlette's wrapper adds two closures and
+    a relay of every message per request, for exception handling that our endpoints do themselves."""
+
+    def __init__(self, endpoint: Callable[[Request], Any]) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(_Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+class DirectRoutes:
+    """The VideoDB operations, matched before Starlette's exception middleware and router.
+
+    Our endpoints answer their own errors, so those layers only add per-request closures and a
+    relay of each message. Whatever matches no route fully (404, 405, the control API) goes on
+    to the Starlette app unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, routes: list[Route]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    await route.app(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 class OperationEndpoint:
     """Serves one operation: authenticate, validate, call the handler, render, journal."""
 
@@ -99,8 +175,9 @@ class OperationEndpoint:
     def _base_url(self, request: Request) -> str:
         if self.public_url:
             return self.public_url
+        # From the scope: request.url would build and parse a whole URL on every request.
         host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
-        return f"{request.url.scheme}://{host}"
+        return f"{request.scope.get('scheme', 'http')}://{host}"
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -110,12 +187,14 @@ class OperationEndpoint:
         raw: bytes | None = None
         body: Any = None
         try:
-            params = read_parameters(self.operation, request.path_params, request.query_params, request.headers)
+            # Parsing an empty query string still costs; most operations have none.
+            query = request.query_params if request.scope.get("query_string") else _NO_QUERY
+            params = read_parameters(self.operation, request.path_params, query, request.headers)
             if self.operation.takes_body:
                 raw = await read_raw_body(request, self.operation, self.body_limit)
                 body = parse_body(raw, self.operation)
             answer = self.handler(Call(principal, params, body, self._base_url(request), request.headers))
-            response: Response = JSONResponse(answer)
+            response: Response = JsonAnswer(answer)
         except HttpError as error:
             response = error_response(error)
         except (NotFound, InvalidInput, JobIsTerminal, FixtureError) as error:
@@ -157,15 +236,18 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
     """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status."""
 
     def write(key: str, request: Request, body: Any, raw: bytes | None, status: int) -> None:
-        if body is None and raw:
-            body = raw[:_JOURNAL_TEXT_LIMIT].decode("utf-8", "replace")
+        if raw and len(raw) > _JOURNAL_BODY_LIMIT:
+            body = f"({len(raw)} bytes, too large to keep)"
+        elif body is None and raw:
+            body = raw.decode("utf-8", "replace")
         namespace = emulator.namespace(key)
         namespace.journal.record(
             time=namespace.clock.now(),
             method=request.method,
-            path=request.url.path,
-            query=dict(request.query_params),
-            headers={k: v for k, v in request.headers.items() if k not in SECRET_HEADERS},
+            path=request.scope["path"],
+            query=dict(request.query_params) if request.scope.get("query_string") else {},
+            # Kept raw and decoded only when read: most entries are never read.
+            headers=tuple(pair for pair in request.scope["headers"] if pair[0] not in SECRET_RAW_HEADERS),
             body=body,
             status=status,
         )
@@ -232,7 +314,7 @@ def build_routes(
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal)
-    return [Route(path, _dispatch(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()]
+    return [Route(path, _Asgi(_dispatch(endpoints)), methods=list(endpoints)) for path, endpoints in by_path.items()]
 
 
 def callback_dispatcher(emulator: Emulator) -> Dispatcher:
@@ -262,6 +344,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             load_fixtures(fixtures_dir),
             seed=settings.seed,
             frozen_clocks=settings.frozen_clocks,
+            max_jobs=settings.max_jobs,
             max_jobs_per_namespace=settings.max_jobs_per_namespace,
             max_namespaces=settings.max_namespaces,
             fixtures_dir=fixtures_dir,
@@ -272,6 +355,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     routes = build_routes(
         api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
     )
+    api_routes = list(routes)
     routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings), settings)
     dispatcher = callback_dispatcher(emulator)
 
@@ -287,7 +371,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.state.emulator = emulator
     app.state.dispatcher = dispatcher
     app.state.spec = api
-    app.add_middleware(NormalisePath)
+    app.add_middleware(DirectRoutes, routes=api_routes)
+    app.add_middleware(NormalisePath)  # added last, so it runs first: paths are normalised before matching
     return app
 
 

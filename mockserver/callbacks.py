@@ -177,12 +177,8 @@ class Dispatcher:
 
     # Lifespan ----------------------------------------------------------------------------------
     async def start(self) -> None:
-        import httpx  # here, not at module level: it costs start-up time and only deliveries need it
-
-        self._httpx = httpx
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(self.policy.max_in_flight)
-        self._client = httpx.AsyncClient(timeout=self.policy.timeout_seconds, follow_redirects=False, trust_env=False)
         self._task = asyncio.create_task(self._run(), name="callback dispatcher")
 
     async def stop(self) -> None:
@@ -242,8 +238,19 @@ class Dispatcher:
             task.add_done_callback(self._attempt_tasks.discard)
         self._pending = waiting
 
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made on the first delivery: importing httpx costs a tenth of a second
+        of start-up, which servers that never call back should not pay."""
+        if self._client is None:
+            import httpx
+
+            self._httpx = httpx
+            self._client = httpx.AsyncClient(timeout=self.policy.timeout_seconds, follow_redirects=False, trust_env=False)
+        return self._client
+
     async def _attempt(self, pending: _Pending) -> None:
-        assert self._client is not None and self._slots is not None
+        assert self._slots is not None
+        client = self._http()
         namespace, job = pending.namespace, pending.job
         url = job.request.callback_url or ""
         timestamp = f"{namespace.clock.now():.3f}"
@@ -258,7 +265,7 @@ class Dispatcher:
         error: str | None = None
         try:
             async with self._slots:
-                response = await self._client.post(url, content=pending.payload, headers=headers)
+                response = await client.post(url, content=pending.payload, headers=headers)
             status = response.status_code
         except self._httpx.TimeoutException:
             error = f"timeout after {self.policy.timeout_seconds:g}s"

@@ -42,6 +42,7 @@ class Emulator:
         seed: int = 0,
         clock: Clock | None = None,
         frozen_clocks: bool = False,
+        max_jobs: int = 100_000,
         max_jobs_per_namespace: int = 10_000,
         max_namespaces: int = 1_000,
         fixtures_dir: Path | None = None,
@@ -58,6 +59,7 @@ class Emulator:
         self.store = Store(
             seed,
             lambda: NamespaceClock(base, frozen=frozen_clocks),
+            max_jobs=max_jobs,
             max_jobs_per_namespace=max_jobs_per_namespace,
             max_namespaces=max_namespaces,
         )

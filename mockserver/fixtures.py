@@ -43,9 +43,13 @@ def _key_path(parts: Any) -> str:
     return path.lstrip(".") or "(top level)"
 
 
+# libyaml when PyYAML has it, as spec.py does: ten times faster on the bundled fixtures.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_file(path: Path, reasons: list[str]) -> dict[str, Any] | None:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         reasons.append(f"{path.name}: cannot read as YAML: {exc}")
         return None

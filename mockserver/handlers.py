@@ -15,7 +15,7 @@ from .model import ClipRequest
 from .preferences import parse_prefer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per request
 class Call:
     """One validated request: whose it is, its parameters and body, and where it came in."""
 

@@ -8,21 +8,24 @@ from typing import Any
 
 # Never recorded: they carry credentials.
 SECRET_HEADERS = frozenset({"x-access-token", "x-admin-token", "authorization", "cookie", "proxy-authorization"})
+SECRET_RAW_HEADERS = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per request
 class JournalEntry:
     sequence: int
     time: float  # on the key's clock
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: tuple[tuple[bytes, bytes], ...]  # as the server gave them, secrets left out; decoded when read
     body: Any  # parsed JSON when it was JSON, else the text (cut short), else None
     status: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        entry = asdict(self)
+        entry["headers"] = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.headers}
+        return entry
 
 
 class Journal:

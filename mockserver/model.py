@@ -41,6 +41,11 @@ class Video:
     transcript: tuple[Segment, ...] = ()
     scenes: tuple[Segment, ...] = ()
 
+    def __hash__(self) -> int:
+        # By id only: the generated hash would walk the whole transcript on every cached look-up
+        # (derive_shots is cached by video). Equal videos share an id, so this agrees with ==.
+        return hash(self.id)
+
 
 @dataclass(frozen=True, slots=True)
 class Shot:

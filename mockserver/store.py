@@ -1,8 +1,10 @@
 """Per-key state, bounded: each API key is a namespace with its own jobs, clock, journal and
 pending outcome overrides.
 
-Memory stays bounded under a flood: each namespace keeps at most ``max_jobs_per_namespace``
-jobs and at most ``max_namespaces`` namespaces are kept (least recently used go first).
+Memory stays bounded under a flood: at most ``max_jobs_per_namespace`` jobs per namespace
+(its oldest go first), at most ``max_jobs`` jobs in all (the least recently used namespace
+loses its oldest first), and at most ``max_namespaces`` namespaces (least recently used go
+first). An evicted job answers "expired".
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ class PendingOverride:
 
 
 class Namespace:
-    __slots__ = ("key", "jobs", "next_sequence", "clock", "journal", "overrides", "deliveries")
+    __slots__ = ("key", "jobs", "order", "next_sequence", "clock", "journal", "overrides", "deliveries")
 
     def __init__(self, key: str, clock: NamespaceClock, journal_size: int) -> None:
         self.key = key
         self.jobs: dict[str, Job] = {}  # insertion order is creation order
+        # Oldest first, for O(1) eviction: next(iter(dict)) rescans the deleted slots at the front.
+        self.order: deque[str] = deque()
         self.next_sequence = 1
         self.clock = clock
         self.journal = Journal(journal_size)
@@ -60,14 +64,17 @@ class Store:
         clock_factory: Callable[[], NamespaceClock],
         max_jobs_per_namespace: int = 10_000,
         max_namespaces: int = 1_000,
-        journal_size: int = 1_000,
+        journal_size: int = 500,
+        max_jobs: int = 100_000,
     ) -> None:
         self.seed = seed
         self.clock_factory = clock_factory
         self.max_jobs_per_namespace = max_jobs_per_namespace
         self.max_namespaces = max_namespaces
         self.journal_size = journal_size
+        self.max_jobs = max_jobs
         self._namespaces: OrderedDict[str, Namespace] = OrderedDict()
+        self._live = 0  # jobs stored, across namespaces
 
     def namespace(self, key: str) -> Namespace:
         """The key's namespace, created on first use; marks it recently used."""
@@ -75,7 +82,7 @@ class Store:
         if namespace is None:
             namespace = self._namespaces[key] = Namespace(key, self.clock_factory(), self.journal_size)
             while len(self._namespaces) > self.max_namespaces:
-                self._namespaces.popitem(last=False)
+                self._forget(self._namespaces.popitem(last=False)[1])
         else:
             self._namespaces.move_to_end(key)
         return namespace
@@ -93,9 +100,26 @@ class Store:
         namespace.next_sequence += 1
         job = Job(ids.job_id(self.seed, key, sequence), sequence, request, video, outcome, namespace.clock.now(), base_url)
         namespace.jobs[job.id] = job
-        if len(namespace.jobs) > self.max_jobs_per_namespace:
-            del namespace.jobs[next(iter(namespace.jobs))]
+        namespace.order.append(job.id)
+        self._live += 1
+        while len(namespace.jobs) > self.max_jobs_per_namespace:
+            self._evict_oldest(namespace)
+        while self._live > self.max_jobs:
+            # The namespace just used is the most recent, so another key pays first.
+            self._evict_oldest(next(ns for ns in self._namespaces.values() if ns.jobs))
         return job
+
+    def _evict_oldest(self, namespace: Namespace) -> None:
+        # Every removal of a job goes through here, so `order` always lists exactly `jobs`.
+        del namespace.jobs[namespace.order.popleft()]
+        self._live -= 1
+
+    def _forget(self, namespace: Namespace) -> None:
+        self._live -= len(namespace.jobs)
+
+    @property
+    def job_count(self) -> int:
+        return self._live
 
     def job(self, key: str, job_id: str) -> Job:
         namespace = self.namespace(key)
@@ -114,5 +138,8 @@ class Store:
         """Forget one namespace (its jobs, clock, journal, overrides), or all of them."""
         if key is None:
             self._namespaces.clear()
+            self._live = 0
         else:
-            self._namespaces.pop(key, None)
+            namespace = self._namespaces.pop(key, None)
+            if namespace is not None:
+                self._forget(namespace)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema_rs
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .http_errors import HttpError, bad_request
 from .spec import Operation, Parameter
@@ -29,6 +29,10 @@ def _finite_float(text: str) -> float:
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# Built once: json.loads with hooks builds a new decoder on each call.
+_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_reject_constant)
 
 
 def field_path(location: str, parts: Any) -> str:
@@ -127,14 +131,20 @@ async def _read_capped(request: Request, limit: int) -> bytes:
             raise bad_request("header.content-length", "must be a whole number")
         if int(declared) > limit:
             raise HttpError(413, "payload_too_large", f"body: must be at most {limit} bytes, got {declared}")
+    # Straight from ASGI receive: request.stream() is an async generator, costly per request.
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise HttpError(413, "payload_too_large", f"body: must be at most {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def read_raw_body(request: Request, operation: Operation, limit: int) -> bytes | None:
@@ -161,7 +171,7 @@ def parse_body(raw: bytes | None, operation: Operation) -> Any:
     except UnicodeDecodeError as exc:
         raise bad_request("body", f"must be valid UTF-8 (bad byte at offset {exc.start})") from None
     try:
-        body = json.loads(text, parse_float=_finite_float, parse_constant=_reject_constant)
+        body = _DECODER.decode(text)
     except RecursionError:
         raise bad_request("body", "JSON nested too deeply") from None
     except ValueError as exc:

@@ -137,3 +137,37 @@ def test_a_flood_of_jobs_stays_bounded_and_evicted_jobs_say_they_expired():
         stranger = client.get("/async-response/job-deadbeef00-3")
         assert stranger.status_code == 404 and stranger.json()["error_code"] == "not_found"
     assert_conforms(recorder)
+
+
+def test_the_total_job_cap_evicts_the_oldest_across_keys():
+    recorder = ContractRecorder(create_app(Settings(max_jobs=4, max_jobs_per_namespace=3)))
+    with TestClient(recorder) as client:
+        urls = []
+        for i in range(6):
+            key = {"x-access-token": f"sk-flood-{i % 2}"}
+            answer = client.post("/video/m-7a3f21c4/clip", json={"prompt": f"demo {i}"}, headers=key)
+            urls.append((key, answer.json()["data"]["output_url"]))
+        emulator = recorder.app.state.emulator
+        assert emulator.store.job_count == 4
+        statuses = [client.get(url, headers=key).status_code for key, url in urls]
+        assert statuses == [404, 404, 200, 200, 200, 200], "the two oldest jobs, one per key, were evicted"
+        assert client.get(urls[0][1], headers=urls[0][0]).json()["error_code"] == "expired"
+        emulator.reset("sk-flood-0")
+        assert emulator.store.job_count == 2
+        emulator.reset()
+        assert emulator.store.job_count == 0
+    assert_conforms(recorder)
+
+
+def test_a_long_flood_keeps_the_store_and_its_queues_small():
+    from mockserver.emulator import Emulator
+    from mockserver.model import ClipRequest
+
+    emulator = Emulator(load_fixtures(default_fixtures_dir()), max_jobs=50, max_jobs_per_namespace=20)
+    for i in range(3_000):
+        emulator.create_clip(f"sk-k{i % 7}", ClipRequest(video_id="m-7a3f21c4", prompt="demo"))
+    assert emulator.store.job_count == 50
+    for i in range(7):
+        namespace = emulator.namespace(f"sk-k{i}")
+        assert list(namespace.order) == list(namespace.jobs), "the eviction queue mirrors the jobs exactly"
+        assert len(namespace.jobs) <= 20
