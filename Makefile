@@ -24,8 +24,12 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+bench: $(STAMP)
+	sh scripts/bench-tools.sh
+	$(BIN)/mockserver bench $(ARGS)
+
 check: $(STAMP)
 	$(BIN)/mockserver check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build dist *.egg-info
+	rm -rf $(VENV) .bench-tools .pytest_cache .hypothesis build dist *.egg-info

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from . import resources
+from .bench import cli as bench_cli
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
 
@@ -129,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     conformance_cli.add_arguments(conform)
     conform.set_defaults(run=conformance_cli.run)
+
+    bench = commands.add_parser("bench", help="measure the emulator beside a bare Starlette route and Prism (loopback, about a minute)")
+    bench_cli.add_arguments(bench)
+    bench.set_defaults(run=bench_cli.run)
     return parser
 
 
