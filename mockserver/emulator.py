@@ -126,7 +126,7 @@ class Emulator:
         namespace = self.store.namespace(key)
         override = namespace.take_override()
         outcome = choose_outcome(self.fixtures.clip_rules, request, preference, override)
-        job = self.store.add_job(key, request, video, outcome, base_url)
+        job = self.store.add_job(namespace, request, video, outcome, base_url)
         if request.callback_url is not None and self.on_callback_job is not None:
             self.on_callback_job(namespace, job)
         return job

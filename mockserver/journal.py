@@ -1,48 +1,79 @@
-"""What each key's clients sent and got back, newest last, bounded."""
+"""What each key's clients sent and got back, newest last, bounded.
+
+Recording happens on every VideoDB call, reading rarely: so an entry is kept as the raw pieces
+the server handed over, and decoded (credentials left out) only when it is read.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
-# Never recorded: they carry credentials.
+# Never shown: they carry credentials.
 SECRET_HEADERS = frozenset({"x-access-token", "x-admin-token", "authorization", "cookie", "proxy-authorization"})
-SECRET_RAW_HEADERS = frozenset(name.encode("latin-1") for name in SECRET_HEADERS)
 
 
-@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per request
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
     sequence: int
     time: float  # on the key's clock
     method: str
     path: str
     query: dict[str, str]
-    headers: tuple[tuple[bytes, bytes], ...]  # as the server gave them, secrets left out; decoded when read
-    body: Any  # parsed JSON when it was JSON, else the text (cut short), else None
+    headers: dict[str, str]  # credentials left out
+    body: Any  # parsed JSON when it was JSON, else the text, else None
     status: int
 
     def to_dict(self) -> dict[str, Any]:
-        entry = asdict(self)
-        entry["headers"] = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.headers}
-        return entry
+        return asdict(self)
+
+
+class _Record(NamedTuple):
+    sequence: int
+    time: float
+    method: str
+    path: str
+    query_string: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: Any
+    status: int
+
+    def decoded(self) -> JournalEntry:
+        headers = {}
+        for name, value in self.headers:
+            text = name.decode("latin-1").lower()
+            if text not in SECRET_HEADERS:
+                headers.setdefault(text, value.decode("latin-1"))
+        query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status)
 
 
 class Journal:
     def __init__(self, capacity: int = 1_000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._records: deque[_Record] = deque(maxlen=capacity)
         self._next = 1
 
-    def record(self, **fields: Any) -> None:
-        self._entries.append(JournalEntry(sequence=self._next, **fields))
+    def record(
+        self,
+        time: float,
+        method: str,
+        path: str,
+        query_string: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: Any,
+        status: int,
+    ) -> None:
+        self._records.append(_Record(self._next, time, method, path, query_string, headers, body, status))
         self._next += 1
 
     def entries(self, method: str | None = None, path: str | None = None) -> list[JournalEntry]:
         """Entries whose method matches (any case) and whose path contains ``path``."""
         wanted = method.upper() if method else None
         return [
-            e for e in self._entries if (wanted is None or e.method == wanted) and (path is None or path in e.path)
+            r.decoded() for r in self._records if (wanted is None or r.method == wanted) and (path is None or path in r.path)
         ]
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._records.clear()

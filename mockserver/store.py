@@ -94,11 +94,10 @@ class Store:
     def namespaces(self) -> list[str]:
         return list(self._namespaces)
 
-    def add_job(self, key: str, request: ClipRequest, video: Video, outcome: Outcome, base_url: str | None = None) -> Job:
-        namespace = self.namespace(key)
+    def add_job(self, namespace: Namespace, request: ClipRequest, video: Video, outcome: Outcome, base_url: str | None = None) -> Job:
         sequence = namespace.next_sequence
         namespace.next_sequence += 1
-        job = Job(ids.job_id(self.seed, key, sequence), sequence, request, video, outcome, namespace.clock.now(), base_url)
+        job = Job(ids.job_id(self.seed, namespace.key, sequence), sequence, request, video, outcome, namespace.clock.now(), base_url)
         namespace.jobs[job.id] = job
         namespace.order.append(job.id)
         self._live += 1
