@@ -123,12 +123,6 @@ class Spec:
     document: dict[str, Any]
     operations: tuple[Operation, ...]
 
-    def operation(self, operation_id: str) -> Operation:
-        for operation in self.operations:
-            if operation.operation_id == operation_id:
-                return operation
-        raise KeyError(operation_id)
-
 
 def compile_spec(path: str | Path) -> Spec:
     document = load_document(path)
