@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
 
@@ -12,6 +13,7 @@ from mockserver import Control
 from mockserver.app import Settings, create_app
 from mockserver.callbacks import CallbackPolicy
 from mockserver.receiver import CallbackReceiver
+from mockserver.resources import default_fixtures_dir
 from mockserver.server import ServerThread
 
 from .contract import ContractRecorder, assert_conforms
@@ -207,13 +209,38 @@ def test_out_of_order_fault_lets_a_later_job_arrive_first(start_emulator, receiv
     assert [d.json["job_id"] for d in deliveries] == [late["id"], early["id"]]
 
 
-def test_faults_come_from_overrides_and_fixture_rules_too(start_emulator, receiver, tmp_path):
+def test_faults_come_from_overrides_too(start_emulator, receiver):
     emulator = start_emulator()
     emulator.ns.override_next(callback={"duplicate": True})
     emulator.clip(receiver.url)
     assert len(receiver.wait_for(2)) == 2
     job = emulator.ns.jobs()[0]
     assert job["outcome"]["callback"] == {"duplicate": True, "delay_seconds": 0.0, "out_of_order": False}
+
+
+def test_faults_come_from_fixture_rules_too(receiver, tmp_path):
+    for source in default_fixtures_dir().glob("*.yaml"):
+        shutil.copy(source, tmp_path / source.name)
+    (tmp_path / "zz-webhooks.yaml").write_text(
+        "clip_rules:\n"
+        "  - name: flaky-webhooks\n"
+        "    match: {prompt_contains: webhook drill}\n"
+        "    outcome: done\n"
+        "    callback: {duplicate: true, delay_seconds: 5}\n"
+    )
+    recorder = ContractRecorder(create_app(Settings(fixtures_dir=tmp_path, callbacks=CallbackPolicy(secret=SECRET))))
+    with ServerThread(recorder) as server:
+        emulator = Emulator(server)
+        emulator.ns.clock.freeze()
+        emulator.clip(receiver.url, prompt="the webhook drill")
+        time.sleep(0.2)
+        assert receiver.deliveries == [], "delayed 5 s on the key's clock"
+        emulator.ns.clock.advance(5)
+        first, second = receiver.wait_for(2)
+        assert first.body == second.body and first.verified(SECRET)
+        assert emulator.ns.jobs()[0]["outcome"]["source"] == "flaky-webhooks"
+        emulator.http.close()
+    assert_conforms(recorder)
 
 
 def test_failed_jobs_call_back_too(start_emulator, receiver):
