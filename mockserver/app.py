@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,7 +32,7 @@ from .emulator import Emulator
 from .errors import Expired, FixtureError, InvalidInput, NotFound
 from .fixtures import load_fixtures
 from .handlers import Call, Handler, VideoDbHandlers
-from .http_errors import HttpError, error_body, error_response
+from .http_errors import HttpError, error_body
 from .jobs import Job, JobIsTerminal
 from .spec import Operation, compile_spec
 from .validation import parse_body, read_parameters, read_raw_body
@@ -62,8 +62,8 @@ class Settings:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
 
 
-Authenticate = Callable[[Request], str]
-JournalWriter = Callable[[str, Request, Any, bytes | None, int], None]
+Authenticate = Callable[[dict[str, str]], str]  # request headers -> principal, or HttpError
+JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
 
 
 def _domain_error(error: Exception) -> HttpError:
@@ -81,72 +81,55 @@ def _domain_error(error: Exception) -> HttpError:
 
 
 # One encoder for every answer: json.dumps with options builds a new encoder on each call.
-_NO_QUERY: dict[str, str] = {}
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
-class JsonAnswer(JSONResponse):
-    """Starlette's JSONResponse, byte for byte, with the encoder built once."""
-
-    def render(self, content: Any) -> bytes:
-        return _ENCODE(content).encode("utf-8")
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (the first of repeated ones wins, as in Starlette)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
 
 
-class _Headers(Headers):
-    """Starlette's request headers, looked up in a dict built once instead of a list scanned per look-up."""
-
-    def __init__(self, scope: Scope) -> None:
-        super().__init__(scope=scope)
-        # Reversed, so that the first of repeated headers wins, as in Starlette's own look-up.
-        self._first = {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(self._list)}
-
-    def __getitem__(self, key: str) -> str:
-        return self._first[key.lower()]
-
-    def __contains__(self, key: Any) -> bool:
-        return isinstance(key, str) and key.lower() in self._first
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._first.get(key.lower(), default)
+def query_params(scope: Scope) -> dict[str, str]:
+    query = scope.get("query_string", b"")
+    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
 
 
-class _Request(Request):
-    @property
-    def headers(self) -> Headers:
-        if not hasattr(self, "_headers"):
-            self._headers = _Headers(self.scope)
-        return self._headers
+async def send_json(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
+    body = _ENCODE(content).encode("utf-8")
+    raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
+    if headers:
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
 
 
-class _Asgi:
-    """Serves ``request -> response`` as a plain ASGI app: Starlette's wrapper adds two closures and
-    a relay of every message per request, for exception handling that our endpoints do themselves."""
-
-    def __init__(self, endpoint: Callable[[Request], Any]) -> None:
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.endpoint(_Request(scope, receive, send))
-        await response(scope, receive, send)
-
-
-class DirectRoutes:
-    """The VideoDB operations, matched before Starlette's exception middleware and router.
-
-    Our endpoints answer their own errors, so those layers only add per-request closures and a
-    relay of each message. Whatever matches no route fully (404, 405, the control API) goes on
-    to the Starlette app unchanged.
+class EmulatorApp:
+    """The front door: normalises the path, serves the VideoDB operations straight from their
+    compiled path patterns, and hands everything else (404, 405, the control API, lifespan) to
+    the Starlette app. Our endpoints answer their own errors, so Starlette's middleware would only
+    add work to every VideoDB call.
     """
 
-    def __init__(self, app: ASGIApp, routes: list[Route]) -> None:
-        self.app = app
-        # Each route's compiled path pattern, read once: Route.matches() costs several µs a call.
-        self.table = [(route.path_regex, route.methods or set(), route.app) for route in routes]
+    def __init__(self, starlette: Starlette, routes: list[Route]) -> None:
+        self.starlette = starlette
+        self.state = starlette.state
+        # By first path segment, then in declaration order (so /collection/default wins over /collection/{id}).
+        self._table: dict[str, list[tuple[re.Pattern[str], set[str], ASGIApp]]] = {}
+        for route in routes:
+            first = route.path.split("/")[1]
+            self._table.setdefault(first, []).append((route.path_regex, route.methods or set(), route.app))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path = scope["path"]
-            for pattern, methods, app in self.table:
+            path: str = scope["path"]
+            if "//" in path or (len(path) > 1 and path.endswith("/")):
+                # Clients differ on slashes: serve `/video/` as `/video` and `//video//x` as `/video/x`.
+                path = _SLASHES.sub("/", path)
+                if len(path) > 1:
+                    path = path.rstrip("/") or "/"
+                scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
+            for pattern, methods, app in self._table.get(path.split("/", 2)[1], ()):
                 found = pattern.match(path)
                 if found is not None:
                     if scope["method"] not in methods:
@@ -154,11 +137,13 @@ class DirectRoutes:
                     scope["path_params"] = found.groupdict()
                     await app(scope, receive, send)
                     return
-        await self.app(scope, receive, send)
+        await self.starlette(scope, receive, send)
 
 
 class OperationEndpoint:
-    """Serves one operation: authenticate, validate, call the handler, render, journal."""
+    """Serves one operation as a plain ASGI app: authenticate, validate, call the handler, render,
+    journal. It reads the scope directly: Starlette's Request and Response wrappers would cost more
+    than all the emulator's own work on a clip request."""
 
     def __init__(
         self,
@@ -175,41 +160,43 @@ class OperationEndpoint:
         self.body_limit = settings.body_limit
         self.public_url = settings.public_url.rstrip("/") if settings.public_url else None
 
-    def _base_url(self, request: Request) -> str:
+    def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
         if self.public_url:
             return self.public_url
-        # From the scope: request.url would build and parse a whole URL on every request.
-        host = request.headers.get("host") or "{}:{}".format(*request.scope["server"])
-        return f"{request.scope.get('scheme', 'http')}://{host}"
+        host = headers.get("host") or "{}:{}".format(*scope["server"])
+        return f"{scope.get('scheme', 'http')}://{host}"
 
-    async def handle(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = request_headers(scope)
         try:
-            principal = self.authenticate(request)
+            principal = self.authenticate(headers)
         except HttpError as error:
-            return error_response(error)
+            await send_json(send, error.status, error_body(error.message, error.code), error.headers)
+            return
         raw: bytes | None = None
         body: Any = None
+        status = 200
         try:
-            # Parsing an empty query string still costs; most operations have none.
-            query = request.query_params if request.scope.get("query_string") else _NO_QUERY
-            params = read_parameters(self.operation, request.path_params, query, request.headers)
+            params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
             if self.operation.takes_body:
-                raw = await read_raw_body(request, self.operation, self.body_limit)
+                raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
                 body = parse_body(raw, self.operation)
-            answer = self.handler(Call(principal, params, body, self._base_url(request), request.headers))
-            response: Response = JsonAnswer(answer)
-        except HttpError as error:
-            response = error_response(error)
-        except (NotFound, InvalidInput, JobIsTerminal, FixtureError) as error:
-            response = error_response(_domain_error(error))
+            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers))
+            extra = None
+        except (HttpError, NotFound, InvalidInput, JobIsTerminal, FixtureError) as failure:
+            error = failure if isinstance(failure, HttpError) else _domain_error(failure)
+            status, answer, extra = error.status, error_body(error.message, error.code), error.headers
+        except Exception:  # a bug: answer it as JSON like every other error, and log it
+            logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            status, answer, extra = 500, _INTERNAL_ERROR, None
         if self.journal is not None:
-            self.journal(principal, request, body, raw, response.status_code)
-        return response
+            self.journal(principal, scope, body, raw, status)
+        await send_json(send, status, answer, extra)
 
 
 def api_key_authenticator(emulator: Emulator) -> Authenticate:
-    def authenticate(request: Request) -> str:
-        key = request.headers.get(API_KEY_HEADER)
+    def authenticate(headers: dict[str, str]) -> str:
+        key = headers.get(API_KEY_HEADER)
         if not key:
             raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: required (the API key)")
         if not emulator.accepts_key(key):
@@ -222,12 +209,12 @@ def api_key_authenticator(emulator: Emulator) -> Authenticate:
 def admin_authenticator(settings: Settings) -> Authenticate:
     token = settings.admin_token
 
-    def authenticate(request: Request) -> str:
+    def authenticate(headers: dict[str, str]) -> str:
         if token is None:
             if settings.admin_open:
                 return "admin"
             raise HttpError(401, "unauthorized", "the control API needs --admin-token when the server listens beyond loopback")
-        given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+        given = headers.get(ADMIN_TOKEN_HEADER, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise HttpError(401, "unauthorized", f"header.{ADMIN_TOKEN_HEADER}: {'wrong' if given else 'required'} (the admin token)")
         return "admin"
@@ -238,35 +225,17 @@ def admin_authenticator(settings: Settings) -> Authenticate:
 def journal_writer(emulator: Emulator) -> JournalWriter:
     """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status."""
 
-    def write(key: str, request: Request, body: Any, raw: bytes | None, status: int) -> None:
+    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int) -> None:
         if raw and len(raw) > _JOURNAL_BODY_LIMIT:
             body = f"({len(raw)} bytes, too large to keep)"
         elif body is None and raw:
             body = raw.decode("utf-8", "replace")
         namespace = emulator.namespace(key)
-        scope = request.scope
         namespace.journal.record(
             namespace.clock.now(), scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status
         )
 
     return write
-
-
-class NormalisePath:
-    """Serve `/video/` as `/video` and `//video//x` as `/video/x`: clients differ on slashes."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if "//" in path or (len(path) > 1 and path.endswith("/")):
-                path = _SLASHES.sub("/", path)
-                if len(path) > 1:
-                    path = path.rstrip("/") or "/"
-                scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
-        await self.app(scope, receive, send)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -281,21 +250,23 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(message, code), status_code=exc.status_code, headers=exc.headers)
 
 
+_INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(error_body("internal error in the emulator (a bug: please report it)", "internal_error"), status_code=500)
+    return JSONResponse(_INTERNAL_ERROR, status_code=500)
 
 
-def _dispatch(endpoints: dict[str, OperationEndpoint]) -> Callable[[Request], Any]:
+class MethodDispatch:
     """One route per path, so that a wrong method is answered with every method the path has."""
-    if len(endpoints) == 1:
-        return next(iter(endpoints.values())).handle
 
-    async def dispatch(request: Request) -> Response:
-        method = "GET" if request.method == "HEAD" else request.method
-        return await endpoints[method].handle(request)
+    def __init__(self, endpoints: dict[str, OperationEndpoint]) -> None:
+        self.endpoints = endpoints
 
-    return dispatch
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        await self.endpoints[method](scope, receive, send)
 
 
 def build_routes(
@@ -311,7 +282,10 @@ def build_routes(
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal)
-    return [Route(path, _Asgi(_dispatch(endpoints)), methods=list(endpoints)) for path, endpoints in by_path.items()]
+    return [
+        Route(path, next(iter(endpoints.values())) if len(endpoints) == 1 else MethodDispatch(endpoints), methods=list(endpoints))
+        for path, endpoints in by_path.items()
+    ]
 
 
 def callback_dispatcher(emulator: Emulator) -> Dispatcher:
@@ -332,7 +306,7 @@ def callback_dispatcher(emulator: Emulator) -> Dispatcher:
     return dispatcher
 
 
-def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> EmulatorApp:
     """The emulator as an ASGI app. Everything costly (specs, validators, fixtures) happens here, once."""
     settings = settings or Settings()
     if emulator is None:
@@ -368,9 +342,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.state.emulator = emulator
     app.state.dispatcher = dispatcher
     app.state.spec = api
-    app.add_middleware(DirectRoutes, routes=api_routes)
-    app.add_middleware(NormalisePath)  # added last, so it runs first: paths are normalised before matching
-    return app
+    return EmulatorApp(app, api_routes)
 
 
 def app_factory() -> Any:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 
 class HttpError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
@@ -22,7 +20,3 @@ def bad_request(field: str, rule: str) -> HttpError:
 
 def error_body(message: str, code: str) -> dict[str, Any]:
     return {"success": False, "message": message, "error_code": code}
-
-
-def error_response(error: HttpError) -> JSONResponse:
-    return JSONResponse(error_body(error.message, error.code), status_code=error.status, headers=error.headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 _JOB_PREFIX = "job-"
 
@@ -12,9 +13,17 @@ def _digest(*parts: object, size: int) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
 
 
+@lru_cache(maxsize=1024)
+def _job_hasher(seed: int, namespace: str) -> "hashlib._Hash":
+    # The digest of (seed, namespace, 'job', sequence) with its fixed part hashed once per key.
+    return hashlib.blake2b(f"{seed}\x1f{namespace}\x1fjob\x1f".encode("utf-8"), digest_size=5)
+
+
 def job_id(seed: int, namespace: str, sequence: int) -> str:
     """A job id that carries its sequence number, so an evicted job can be told from a stranger."""
-    return f"{_JOB_PREFIX}{_digest(seed, namespace, 'job', sequence, size=5)}-{sequence}"
+    hasher = _job_hasher(seed, namespace).copy()
+    hasher.update(str(sequence).encode("ascii"))
+    return f"{_JOB_PREFIX}{hasher.hexdigest()}-{sequence}"
 
 
 def job_sequence(seed: int, namespace: str, ident: str) -> int | None:

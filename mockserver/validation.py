@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema_rs
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 from .http_errors import HttpError, bad_request
 from .spec import Operation, Parameter
@@ -124,8 +125,8 @@ def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+async def _read_capped(headers: Mapping[str, str], receive: Receive, limit: int) -> bytes:
+    declared = headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise bad_request("header.content-length", "must be a whole number")
@@ -135,7 +136,7 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk = message.get("body", b"")
@@ -147,9 +148,8 @@ async def _read_capped(request: Request, limit: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def read_raw_body(request: Request, operation: Operation, limit: int) -> bytes | None:
+async def read_raw_body(headers: Mapping[str, str], receive: Receive, operation: Operation, limit: int) -> bytes | None:
     """The body's bytes once its media type and size are acceptable; None when none was sent."""
-    headers = request.headers
     content_type = headers.get("content-type")
     sends_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     if content_type is None and not sends_body:
@@ -157,7 +157,7 @@ async def read_raw_body(request: Request, operation: Operation, limit: int) -> b
     media_type = _media_type(content_type or "")
     if not _is_json(media_type):
         raise HttpError(415, "unsupported_media_type", f"header.content-type: must be application/json, got {media_type or 'nothing'!r}")
-    return await _read_capped(request, limit)
+    return await _read_capped(headers, receive, limit)
 
 
 def parse_body(raw: bytes | None, operation: Operation) -> Any:
