@@ -1,22 +1,20 @@
-"""The Starlette app: routes compiled from the two OpenAPI files, each bound to its handler.
+"""The app: routes compiled from the two OpenAPI files, each bound to its handler.
 
-A request goes: path normalised → route → credentials → parameters and body checked →
-handler → JSON. Every error, ours or Starlette's, leaves as the same JSON error shape.
-VideoDB calls are written to their key's journal; control calls are not.
+A request goes through the front door (path normalised, VideoDB operation matched) to its
+endpoint, or on to Starlette for the control API, 404s, 405s and the lifespan. Every error,
+ours or Starlette's, leaves as the same JSON error shape. VideoDB calls are written to their
+key's journal; control calls are not.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
-import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,18 +27,16 @@ from . import ids, render, resources
 from .admin import AdminHandlers
 from .callbacks import CallbackPolicy, Dispatcher
 from .emulator import Emulator
-from .errors import Expired, FixtureError, InvalidInput, NotFound
 from .fixtures import load_fixtures
-from .handlers import Call, Handler, VideoDbHandlers
-from .http_errors import HttpError, error_body
-from .jobs import Job, JobIsTerminal
+from .handlers import Handler, VideoDbHandlers
+from .http_errors import error_body
+from .jobs import Job
 from .spec import Operation, compile_spec
-from .validation import parse_body, read_parameters, read_raw_body
+from .auth import admin_authenticator, api_key_authenticator
+from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint
 
 logger = logging.getLogger("mockserver")
 
-API_KEY_HEADER = "x-access-token"
-ADMIN_TOKEN_HEADER = "x-admin-token"
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _JOURNAL_BODY_LIMIT = 8192  # larger bodies are journaled by size only, to keep the journal small
 _SLASHES = re.compile(r"/{2,}")
@@ -60,48 +56,6 @@ class Settings:
     admin_token: str | None = None
     admin_open: bool = True  # without a token, the control API answers only when served on loopback
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
-
-
-Authenticate = Callable[[dict[str, str]], str]  # request headers -> principal, or HttpError
-JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
-
-
-def _domain_error(error: Exception) -> HttpError:
-    if isinstance(error, Expired):
-        return HttpError(404, "expired", str(error))
-    if isinstance(error, NotFound):
-        return HttpError(404, "not_found", str(error))
-    if isinstance(error, InvalidInput):
-        return HttpError(400, "invalid_request", str(error))
-    if isinstance(error, JobIsTerminal):
-        return HttpError(409, "job_is_terminal", f"job {error}: already terminal; its answer is final")
-    if isinstance(error, FixtureError):
-        return HttpError(400, "invalid_fixtures", "fixtures: " + "; ".join(error.reasons))
-    raise error
-
-
-# One encoder for every answer: json.dumps with options builds a new encoder on each call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
-_JSON_TYPE = (b"content-type", b"application/json")
-
-
-def request_headers(scope: Scope) -> dict[str, str]:
-    """The request's headers by lower-case name (the first of repeated ones wins, as in Starlette)."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
-
-
-def query_params(scope: Scope) -> dict[str, str]:
-    query = scope.get("query_string", b"")
-    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
-
-
-async def send_json(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
-    body = _ENCODE(content).encode("utf-8")
-    raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
-    if headers:
-        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class EmulatorApp:
@@ -140,88 +94,6 @@ class EmulatorApp:
         await self.starlette(scope, receive, send)
 
 
-class OperationEndpoint:
-    """Serves one operation as a plain ASGI app: authenticate, validate, call the handler, render,
-    journal. It reads the scope directly: Starlette's Request and Response wrappers would cost more
-    than all the emulator's own work on a clip request."""
-
-    def __init__(
-        self,
-        operation: Operation,
-        handler: Handler,
-        authenticate: Authenticate,
-        settings: Settings,
-        journal: JournalWriter | None = None,
-    ) -> None:
-        self.operation = operation
-        self.handler = handler
-        self.authenticate = authenticate
-        self.journal = journal
-        self.body_limit = settings.body_limit
-        self.public_url = settings.public_url.rstrip("/") if settings.public_url else None
-
-    def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
-        if self.public_url:
-            return self.public_url
-        host = headers.get("host") or "{}:{}".format(*scope["server"])
-        return f"{scope.get('scheme', 'http')}://{host}"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = request_headers(scope)
-        try:
-            principal = self.authenticate(headers)
-        except HttpError as error:
-            await send_json(send, error.status, error_body(error.message, error.code), error.headers)
-            return
-        raw: bytes | None = None
-        body: Any = None
-        status = 200
-        try:
-            params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
-            if self.operation.takes_body:
-                raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
-                body = parse_body(raw, self.operation)
-            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers))
-            extra = None
-        except (HttpError, NotFound, InvalidInput, JobIsTerminal, FixtureError) as failure:
-            error = failure if isinstance(failure, HttpError) else _domain_error(failure)
-            status, answer, extra = error.status, error_body(error.message, error.code), error.headers
-        except Exception:  # a bug: answer it as JSON like every other error, and log it
-            logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
-            status, answer, extra = 500, _INTERNAL_ERROR, None
-        if self.journal is not None:
-            self.journal(principal, scope, body, raw, status)
-        await send_json(send, status, answer, extra)
-
-
-def api_key_authenticator(emulator: Emulator) -> Authenticate:
-    def authenticate(headers: dict[str, str]) -> str:
-        key = headers.get(API_KEY_HEADER)
-        if not key:
-            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: required (the API key)")
-        if not emulator.accepts_key(key):
-            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: not an accepted API key")
-        return key
-
-    return authenticate
-
-
-def admin_authenticator(settings: Settings) -> Authenticate:
-    token = settings.admin_token
-
-    def authenticate(headers: dict[str, str]) -> str:
-        if token is None:
-            if settings.admin_open:
-                return "admin"
-            raise HttpError(401, "unauthorized", "the control API needs --admin-token when the server listens beyond loopback")
-        given = headers.get(ADMIN_TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise HttpError(401, "unauthorized", f"header.{ADMIN_TOKEN_HEADER}: {'wrong' if given else 'required'} (the admin token)")
-        return "admin"
-
-    return authenticate
-
-
 def journal_writer(emulator: Emulator) -> JournalWriter:
     """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status."""
 
@@ -250,23 +122,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(message, code), status_code=exc.status_code, headers=exc.headers)
 
 
-_INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
-
-
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(_INTERNAL_ERROR, status_code=500)
-
-
-class MethodDispatch:
-    """One route per path, so that a wrong method is answered with every method the path has."""
-
-    def __init__(self, endpoints: dict[str, OperationEndpoint]) -> None:
-        self.endpoints = endpoints
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        await self.endpoints[method](scope, receive, send)
+    return JSONResponse(INTERNAL_ERROR, status_code=500)
 
 
 def build_routes(
@@ -281,7 +139,8 @@ def build_routes(
         raise RuntimeError(f"operations in the spec without a handler: {', '.join(missing)}")
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
-        by_path.setdefault(op.path, {})[op.method] = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings, journal)
+        endpoint = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal)
+        by_path.setdefault(op.path, {})[op.method] = endpoint
     return [
         Route(path, next(iter(endpoints.values())) if len(endpoints) == 1 else MethodDispatch(endpoints), methods=list(endpoints))
         for path, endpoints in by_path.items()
@@ -327,7 +186,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
     )
     api_routes = list(routes)
-    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings), settings)
+    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open), settings)
     dispatcher = callback_dispatcher(emulator)
 
     @contextlib.asynccontextmanager

@@ -1,0 +1,133 @@
+"""One operation served as a plain ASGI app, straight from the scope.
+
+An endpoint goes: credentials → parameters and body checked → handler → JSON, and writes the
+call to its key's journal when it has one. Every error leaves as the same JSON error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import Receive, Scope, Send
+
+from .errors import Expired, FixtureError, InvalidInput, NotFound
+from .handlers import Call, Handler
+from .http_errors import HttpError, error_body
+from .jobs import JobIsTerminal
+from .spec import Operation
+from .validation import parse_body, read_parameters, read_raw_body
+
+logger = logging.getLogger("mockserver")
+
+Authenticate = Callable[[dict[str, str]], str]  # request headers -> principal, or HttpError
+JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
+
+INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
+
+
+def _domain_error(error: Exception) -> HttpError:
+    if isinstance(error, Expired):
+        return HttpError(404, "expired", str(error))
+    if isinstance(error, NotFound):
+        return HttpError(404, "not_found", str(error))
+    if isinstance(error, InvalidInput):
+        return HttpError(400, "invalid_request", str(error))
+    if isinstance(error, JobIsTerminal):
+        return HttpError(409, "job_is_terminal", f"job {error}: already terminal; its answer is final")
+    if isinstance(error, FixtureError):
+        return HttpError(400, "invalid_fixtures", "fixtures: " + "; ".join(error.reasons))
+    raise error
+
+
+# One encoder for every answer: json.dumps with options builds a new encoder on each call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (the first of repeated ones wins, as in Starlette)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+
+
+def query_params(scope: Scope) -> dict[str, str]:
+    query = scope.get("query_string", b"")
+    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {}
+
+
+async def send_json(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
+    body = _ENCODE(content).encode("utf-8")
+    raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
+    if headers:
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class OperationEndpoint:
+    """Serves one operation as a plain ASGI app: authenticate, validate, call the handler, render,
+    journal. It reads the scope directly: Starlette's Request and Response wrappers would cost more
+    than all the emulator's own work on a clip request."""
+
+    def __init__(
+        self,
+        operation: Operation,
+        handler: Handler,
+        authenticate: Authenticate,
+        body_limit: int,
+        public_url: str | None = None,
+        journal: JournalWriter | None = None,
+    ) -> None:
+        self.operation = operation
+        self.handler = handler
+        self.authenticate = authenticate
+        self.journal = journal
+        self.body_limit = body_limit
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
+        if self.public_url:
+            return self.public_url
+        host = headers.get("host") or "{}:{}".format(*scope["server"])
+        return f"{scope.get('scheme', 'http')}://{host}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = request_headers(scope)
+        try:
+            principal = self.authenticate(headers)
+        except HttpError as error:
+            await send_json(send, error.status, error_body(error.message, error.code), error.headers)
+            return
+        raw: bytes | None = None
+        body: Any = None
+        status = 200
+        try:
+            params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
+            if self.operation.takes_body:
+                raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
+                body = parse_body(raw, self.operation)
+            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers))
+            extra = None
+        except (HttpError, NotFound, InvalidInput, JobIsTerminal, FixtureError) as failure:
+            error = failure if isinstance(failure, HttpError) else _domain_error(failure)
+            status, answer, extra = error.status, error_body(error.message, error.code), error.headers
+        except Exception:  # a bug: answer it as JSON like every other error, and log it
+            logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            status, answer, extra = 500, INTERNAL_ERROR, None
+        if self.journal is not None:
+            self.journal(principal, scope, body, raw, status)
+        await send_json(send, status, answer, extra)
+
+
+class MethodDispatch:
+    """One route per path, so that a wrong method is answered with every method the path has."""
+
+    def __init__(self, endpoints: dict[str, OperationEndpoint]) -> None:
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        await self.endpoints[method](scope, receive, send)
