@@ -102,7 +102,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
             body = f"({len(raw)} bytes, too large to keep)"
         elif body is None and raw:
             body = raw.decode("utf-8", "replace")
-        namespace = emulator.namespace(key)
+        namespace = emulator.store.current(key) or emulator.namespace(key)  # the call just used it
         namespace.journal.record(
             namespace.clock.now(), scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status
         )

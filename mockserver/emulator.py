@@ -48,7 +48,7 @@ class Emulator:
         fixtures_dir: Path | None = None,
         callback_policy: CallbackPolicy | None = None,
     ) -> None:
-        self.fixtures = fixtures
+        self._use_fixtures(fixtures)
         self.callback_policy = callback_policy or CallbackPolicy()
         # Told about every job with a callback URL, and nudged when one may have ended.
         self.on_callback_job: Callable[[Namespace, Job], None] | None = None
@@ -91,8 +91,16 @@ class Emulator:
         """Read the fixtures folder again; on any fault keep the current fixtures and raise."""
         if self.fixtures_dir is None:
             raise InvalidInput("fixtures", "this emulator was given fixtures in memory, not a folder to reload")
-        self.fixtures = load_fixtures(self.fixtures_dir)
+        self._use_fixtures(load_fixtures(self.fixtures_dir))
         return self.fixtures
+
+    def _use_fixtures(self, fixtures: Fixtures) -> None:
+        self.fixtures = fixtures
+        # The rules that can match each video, in order: most rules name one video.
+        self._rules_by_video = {
+            video_id: tuple(rule for rule in fixtures.clip_rules if rule.match.video_id in (None, video_id))
+            for video_id in fixtures.videos
+        }
 
     # Collections and videos -------------------------------------------------------------------
     def collection(self, collection_id: str | None = None) -> Collection:
@@ -125,7 +133,7 @@ class Emulator:
             self.callback_policy.check_url(request.callback_url)
         namespace = self.store.namespace(key)
         override = namespace.take_override()
-        outcome = choose_outcome(self.fixtures.clip_rules, request, preference, override)
+        outcome = choose_outcome(self._rules_by_video[video.id], request, preference, override)
         job = self.store.add_job(namespace, request, video, outcome, base_url)
         if request.callback_url is not None and self.on_callback_job is not None:
             self.on_callback_job(namespace, job)
