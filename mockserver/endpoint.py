@@ -59,7 +59,7 @@ def query_params(scope: Scope) -> dict[str, str]:
 
 
 async def send_json(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
-    body = _ENCODE(content).encode("utf-8")
+    body = content if isinstance(content, bytes) else _ENCODE(content).encode("utf-8")
     raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
     if headers:
         raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]

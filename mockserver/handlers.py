@@ -26,7 +26,7 @@ class Call:
     headers: Mapping[str, str]
 
 
-Answer = dict[str, Any]
+Answer = dict[str, Any] | bytes  # a JSON object, or one already encoded
 Handler = Callable[[Call], Answer]
 
 
@@ -73,7 +73,7 @@ class VideoDbHandlers:
         prefer = call.headers.get("prefer")
         preference = parse_prefer(prefer) if prefer else None
         job = self.emulator.create_clip(call.key, request, preference, call.base_url)
-        return render.processing(job.id, call.base_url)
+        return render.processing_json(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
         view = self.emulator.poll(call.key, call.params["job_id"])

@@ -96,3 +96,17 @@ def test_fixtures_can_list_exact_keys(tmp_path):
         assert client.get("/collection/default", headers={"x-access-token": "sk-listed"}).status_code == 200
         assert client.get("/collection/default", headers={"x-access-token": "sk-other"}).status_code == 401
     assert_conforms(recorder)
+
+
+def test_the_hand_encoded_clip_answer_equals_the_encoders():
+    import json
+
+    from mockserver import render
+
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    for job_id, base in [
+        ("job-5c8463e849-7", "http://127.0.0.1:8000"),
+        ("job-0-1", 'http://we"ird\\host'),
+        ("job-é-2", "https://vidéo.example/base\n"),
+    ]:
+        assert render.processing_json(job_id, base) == encode(render.processing(job_id, base)).encode("utf-8")
