@@ -25,15 +25,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import ids, render, resources
 from .admin import AdminHandlers
+from .auth import admin_authenticator, api_key_authenticator
 from .callbacks import CallbackPolicy, Dispatcher
 from .emulator import Emulator
+from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
 from .http_errors import error_body
 from .jobs import Job
 from .spec import Operation, compile_spec
-from .auth import admin_authenticator, api_key_authenticator
-from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint
 
 logger = logging.getLogger("mockserver")
 

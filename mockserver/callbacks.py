@@ -17,10 +17,9 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -31,7 +30,6 @@ from .jobs import Job
 if TYPE_CHECKING:
     import httpx
 
-logger = logging.getLogger("mockserver.callbacks")
 
 SIGNATURE_HEADER = "x-emulator-signature"
 DELIVERY_HEADER = "x-emulator-delivery-id"
@@ -128,7 +126,6 @@ class _Pending:
     attempt: int = 1
     duplicate: bool = False
     held_until: float | None = None  # out-of-order: waiting for a later job's callback
-    done: bool = field(default=False)
 
 
 class Dispatcher:
@@ -170,10 +167,6 @@ class Dispatcher:
     def wake(self) -> None:
         if self._wake is not None:
             self._wake.set()
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
 
     # Lifespan ----------------------------------------------------------------------------------
     async def start(self) -> None:
