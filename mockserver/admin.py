@@ -6,49 +6,41 @@ from typing import Any
 
 from . import __version__
 from .emulator import Emulator
+from .engine import JobEngine
 from .handlers import Answer, Call, Handler
 from .jobs import Job
-from .model import JobStatus
-from .preferences import OutcomePatch, make_patch
+from .outcomes import CALLBACK_TERMS, TOP_TERMS, JobStatus, Outcome, patch_from
 
 _DONE: Answer = {"success": True}
 
 
-def _job(job: Job, now: float) -> dict[str, Any]:
-    outcome = job.outcome
-    body: dict[str, Any] = {
-        "id": job.id,
-        "status": job.peek(now).value,
-        "video_id": job.request.video_id,
-        "prompt": job.request.prompt,
-        "content_type": job.request.content_type,
-        "model_name": job.request.model_name,
-        "created_at": job.created_at,
-        "processing_answers": job.processing_answers,
-        "outcome": {
-            "outcome": outcome.status.value,
-            "polls": outcome.processing_polls,
-            "seconds": outcome.processing_seconds,
-            "source": outcome.rule or "default",
-        },
-    }
-    if outcome.message is not None:
-        body["outcome"]["message"] = outcome.message
-    faults = outcome.callback
-    if faults.duplicate or faults.out_of_order or faults.delay_seconds:
-        body["outcome"]["callback"] = {"duplicate": faults.duplicate, "delay_seconds": faults.delay_seconds, "out_of_order": faults.out_of_order}
-    if job.request.callback_url:
-        body["callback_url"] = job.request.callback_url
+def _outcome(outcome: Outcome) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for term in TOP_TERMS:
+        value = getattr(outcome, term.attribute)
+        if value is not None:
+            body[term.name] = value.value if isinstance(value, JobStatus) else value
+    body["source"] = outcome.rule or "default"
+    if outcome.callback.any:
+        body["callback"] = {term.name: getattr(outcome.callback, term.attribute) for term in CALLBACK_TERMS}
     return body
 
 
-def _patch(body: dict[str, Any]) -> OutcomePatch:
-    return make_patch(body.get("outcome"), body.get("message"), body.get("polls"), body.get("seconds"), body.get("callback"), field="body")
+def _job(engine: JobEngine, job: Job, now: float) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": job.status_at(now).value}
+    body.update(engine.kind(job).describe(job.subject))
+    body["created_at"] = job.created_at
+    body["processing_answers"] = job.processing_answers
+    body["outcome"] = _outcome(job.outcome)
+    if job.callback_url:
+        body["callback_url"] = job.callback_url
+    return body
 
 
 class AdminHandlers:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
+        self.engine = emulator.engine
 
     def by_operation_id(self) -> dict[str, Handler]:
         return {
@@ -80,7 +72,7 @@ class AdminHandlers:
         data = {
             "status": "ok",
             "version": __version__,
-            "namespaces": len(self.emulator.store.namespaces()),
+            "namespaces": len(self.emulator.store.keys()),
             "videos": len(self.emulator.fixtures.videos),
         }
         return {"success": True, "data": data}
@@ -98,40 +90,39 @@ class AdminHandlers:
         self.emulator.reset(call.params["key"])
         return _DONE
 
+    def _job_answer(self, call: Call, job: Job) -> Answer:
+        return {"success": True, "data": _job(self.engine, job, self._now(call))}
+
     def list_jobs(self, call: Call) -> Answer:
         now = self._now(call)
-        return {"success": True, "data": {"jobs": [_job(j, now) for j in self.emulator.jobs(call.params["key"])]}}
+        return {"success": True, "data": {"jobs": [_job(self.engine, j, now) for j in self.engine.jobs(call.params["key"])]}}
 
     def get_job(self, call: Call) -> Answer:
-        job = self.emulator.job(call.params["key"], call.params["job_id"])
-        return {"success": True, "data": _job(job, self._now(call))}
+        return self._job_answer(call, self.engine.read(call.params["key"], call.params["job_id"]))
 
     def finish_job(self, call: Call) -> Answer:
-        job = self.emulator.job(call.params["key"], call.params["job_id"])
+        key, job_id = call.params["key"], call.params["job_id"]
         status = JobStatus(call.body["outcome"])
-        message = call.body.get("message")
-        if status is JobStatus.FAILED and message is None:
-            message = "Clip generation failed (forced through the control API)"
-        job.finish(status, message if status is JobStatus.FAILED else None, "forced")
-        self.emulator.job_changed()
-        return {"success": True, "data": _job(job, self._now(call))}
+        message = None
+        if status is JobStatus.FAILED:
+            kind = self.engine.kind(self.engine.read(key, job_id))
+            message = call.body.get("message") or f"{kind.failure_message} (forced through the control API)"
+        return self._job_answer(call, self.engine.force(key, job_id, status, message))
 
     def set_job_outcome(self, call: Call) -> Answer:
-        job = self.emulator.job(call.params["key"], call.params["job_id"])
-        job.reschedule(_patch(call.body).apply(job.outcome, "override"))
-        self.emulator.job_changed()
-        return {"success": True, "data": _job(job, self._now(call))}
+        job = self.engine.reschedule(call.params["key"], call.params["job_id"], patch_from(call.body, "body"))
+        return self._job_answer(call, job)
 
     def list_overrides(self, call: Call) -> Answer:
-        overrides = [{**o.patch.to_dict(), "remaining": o.remaining} for o in self.emulator.overrides(call.params["key"])]
+        overrides = [{**o.patch.to_dict(), "remaining": o.remaining} for o in self.engine.overrides(call.params["key"])]
         return {"success": True, "data": {"overrides": overrides}}
 
     def add_override(self, call: Call) -> Answer:
-        self.emulator.add_override(call.params["key"], _patch(call.body), call.body.get("count", 1))
+        self.engine.add_override(call.params["key"], patch_from(call.body, "body"), call.body.get("count", 1))
         return self.list_overrides(call)
 
     def clear_overrides(self, call: Call) -> Answer:
-        self.emulator.clear_overrides(call.params["key"])
+        self.engine.clear_overrides(call.params["key"])
         return _DONE
 
     def _clock(self, call: Call) -> Answer:
@@ -162,7 +153,7 @@ class AdminHandlers:
         return {"success": True, "data": {"entries": [e.to_dict() for e in entries]}}
 
     def list_deliveries(self, call: Call) -> Answer:
-        attempts = self.emulator.namespace(call.params["key"]).deliveries.attempts(call.params.get("job_id"))
+        attempts = self.emulator.deliveries(call.params["key"]).attempts(call.params.get("job_id"))
         return {"success": True, "data": {"attempts": [a.to_dict() for a in attempts]}}
 
     def clear_journal(self, call: Call) -> Answer:

@@ -12,8 +12,6 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,39 +21,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import ids, render, resources
+from . import resources
 from .admin import AdminHandlers
 from .auth import admin_authenticator, api_key_authenticator
-from .callbacks import CallbackPolicy, Dispatcher
+from .dispatcher import Dispatcher
 from .emulator import Emulator
 from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
 from .http_errors import error_body
-from .jobs import Job
+from .memory_store import MemoryStore
 from .spec import Operation, compile_spec
+from .settings import Settings
+from .store import JobStore
 
 logger = logging.getLogger("mockserver")
 
-DEFAULT_BODY_LIMIT = 1024 * 1024
 _JOURNAL_BODY_LIMIT = 8192  # larger bodies are journaled by size only, to keep the journal small
 _SLASHES = re.compile(r"/{2,}")
-
-
-@dataclass(frozen=True)
-class Settings:
-    fixtures_dir: Path | None = None
-    spec_path: Path | None = None
-    seed: int = 0
-    public_url: str | None = None
-    body_limit: int = DEFAULT_BODY_LIMIT
-    max_jobs: int = 100_000
-    max_jobs_per_namespace: int = 10_000
-    max_namespaces: int = 1_000
-    frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
-    admin_token: str | None = None
-    admin_open: bool = True  # without a token, the control API answers only when served on loopback
-    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
 
 
 class EmulatorApp:
@@ -102,9 +85,9 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
             body = f"({len(raw)} bytes, too large to keep)"
         elif body is None and raw:
             body = raw.decode("utf-8", "replace")
-        namespace = emulator.store.current(key) or emulator.namespace(key)  # the call just used it
-        namespace.journal.record(
-            namespace.clock.now(), scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status
+        store = emulator.store
+        store.journal(key).record(
+            store.clock(key).now(), scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status
         )
 
     return write
@@ -147,36 +130,19 @@ def build_routes(
     ]
 
 
-def callback_dispatcher(emulator: Emulator) -> Dispatcher:
-    """Wires the emulator's callback jobs to a dispatcher that renders them as a final poll would."""
+def create_app(settings: Settings | None = None, emulator: Emulator | None = None, store: JobStore | None = None) -> EmulatorApp:
+    """The emulator as an ASGI app. Everything costly (specs, validators, fixtures) happens here, once.
 
-    def final_answer(job: Job) -> dict[str, Any]:
-        view = emulator.final_view(job)
-        return {**render.job(view, job.base_url or "", emulator.clip_slug(view)), "job_id": job.id}
-
-    dispatcher = Dispatcher(
-        emulator.callback_policy,
-        final_answer,
-        lambda key, job: ids.delivery_id(emulator.seed, key, job.id),
-        emulator.store.current,
-    )
-    emulator.on_callback_job = dispatcher.watch
-    emulator.on_job_change = dispatcher.wake
-    return dispatcher
-
-
-def create_app(settings: Settings | None = None, emulator: Emulator | None = None) -> EmulatorApp:
-    """The emulator as an ASGI app. Everything costly (specs, validators, fixtures) happens here, once."""
+    ``store`` replaces the default in-memory store (it must use the same seed); ``emulator``
+    replaces the whole domain, for tests that build their own.
+    """
     settings = settings or Settings()
     if emulator is None:
         fixtures_dir = settings.fixtures_dir or resources.default_fixtures_dir()
         emulator = Emulator(
             load_fixtures(fixtures_dir),
             seed=settings.seed,
-            frozen_clocks=settings.frozen_clocks,
-            max_jobs=settings.max_jobs,
-            max_jobs_per_namespace=settings.max_jobs_per_namespace,
-            max_namespaces=settings.max_namespaces,
+            store=store or MemoryStore(settings.seed, settings.limits, frozen_clocks=settings.frozen_clocks),
             fixtures_dir=fixtures_dir,
             callback_policy=settings.callbacks,
         )
@@ -187,7 +153,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     )
     api_routes = list(routes)
     routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open), settings)
-    dispatcher = callback_dispatcher(emulator)
+    dispatcher = Dispatcher(emulator.callback_policy, emulator.engine)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -10,14 +10,15 @@ from pathlib import Path
 
 from . import resources
 from .bench import cli as bench_cli
+from .callback_policy import CallbackPolicy
+from .settings import Settings
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
 
 
 def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from .app import Settings, create_app
-    from .callbacks import CallbackPolicy
+    from .app import create_app
     from .server import serve_forever
 
     settings = Settings(
@@ -68,7 +69,7 @@ def _check(args: argparse.Namespace) -> int:
     from openapi_spec_validator import validate
     from openapi_spec_validator.readers import read_from_filename
 
-    from .app import Settings, create_app
+    from .app import create_app
     from .fixtures import load_fixtures
 
     failures: list[str] = []
@@ -96,6 +97,10 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+_SETTINGS = Settings()  # the one home of every default below
+_CALLBACKS = _SETTINGS.callbacks
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockserver", description="A local stand-in for VideoDB's clip API.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,17 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     serve.add_argument("--fixtures", type=Path, default=None, help="fixtures folder (default: the bundled ones)")
-    serve.add_argument("--seed", type=int, default=0, help="seed of every generated id")
+    serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id (default %(default)s)")
     serve.add_argument("--public-url", default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
-    serve.add_argument("--body-limit", type=int, default=1024 * 1024, help="largest request body, in bytes")
+    serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, help="largest request body, in bytes (default %(default)s)")
     serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
     serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-allow", action="append", default=[], metavar="HOST", help="a host callbacks may go to besides loopback (repeatable; * for any)")
-    callbacks.add_argument("--callback-secret", default="emulator-callback-secret", help="HMAC-SHA256 key of the X-Emulator-Signature header")
-    callbacks.add_argument("--callback-attempts", type=int, default=5, help="attempts per callback before giving up")
-    callbacks.add_argument("--callback-backoff", type=float, default=1.0, help="seconds before the 2nd attempt, doubled after each failure (on the key's clock)")
-    callbacks.add_argument("--callback-timeout", type=float, default=5.0, help="seconds to wait for a receiver's answer")
+    callbacks.add_argument("--callback-secret", default=_CALLBACKS.secret, help="HMAC-SHA256 key of the X-Emulator-Signature header")
+    callbacks.add_argument("--callback-attempts", type=int, default=_CALLBACKS.max_attempts, help="attempts per callback before giving up (default %(default)s)")
+    callbacks.add_argument("--callback-backoff", type=float, default=_CALLBACKS.backoff_seconds, help="seconds before the 2nd attempt, doubled after each failure, on the key's clock (default %(default)s)")
+    callbacks.add_argument("--callback-timeout", type=float, default=_CALLBACKS.timeout_seconds, help="seconds to wait for a receiver's answer (default %(default)s)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
 

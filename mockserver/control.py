@@ -89,6 +89,7 @@ class Control:
 def _patch(
     outcome: str | None, polls: int | None, seconds: float | None, message: str | None, callback: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    # The terms of outcomes.TERMS, as the control API spells them (a test holds the two together).
     given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message, "callback": callback}
     return {k: v for k, v in given.items() if v is not None}
 
@@ -146,10 +147,17 @@ class NamespaceControl:
         return self._call("POST", f"/jobs/{quote(job_id, safe='')}/finish", _patch(outcome, None, None, message))
 
     def set_outcome(
-        self, job_id: str, *, outcome: str | None = None, polls: int | None = None, seconds: float | None = None, message: str | None = None
+        self,
+        job_id: str,
+        *,
+        outcome: str | None = None,
+        polls: int | None = None,
+        seconds: float | None = None,
+        message: str | None = None,
+        callback: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Change how a processing job will end."""
-        return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message))
+        """Change how a processing job will end (``callback``: faults of its delivery)."""
+        return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message, callback))
 
     def override_next(
         self,

@@ -14,10 +14,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from .errors import Expired, FixtureError, InvalidInput, NotFound
+from .errors import EmulatorError
 from .handlers import Call, Handler
-from .http_errors import HttpError, error_body
-from .jobs import JobIsTerminal
+from .http_errors import HttpError, error_body, from_domain
 from .spec import Operation
 from .validation import parse_body, read_parameters, read_raw_body
 
@@ -27,20 +26,6 @@ Authenticate = Callable[[dict[str, str]], str]  # request headers -> principal, 
 JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
 
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
-
-
-def _domain_error(error: Exception) -> HttpError:
-    if isinstance(error, Expired):
-        return HttpError(404, "expired", str(error))
-    if isinstance(error, NotFound):
-        return HttpError(404, "not_found", str(error))
-    if isinstance(error, InvalidInput):
-        return HttpError(400, "invalid_request", str(error))
-    if isinstance(error, JobIsTerminal):
-        return HttpError(409, "job_is_terminal", f"job {error}: already terminal; its answer is final")
-    if isinstance(error, FixtureError):
-        return HttpError(400, "invalid_fixtures", "fixtures: " + "; ".join(error.reasons))
-    raise error
 
 
 # One encoder for every answer: json.dumps with options builds a new encoder on each call.
@@ -111,8 +96,8 @@ class OperationEndpoint:
                 body = parse_body(raw, self.operation)
             answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers))
             extra = None
-        except (HttpError, NotFound, InvalidInput, JobIsTerminal, FixtureError) as failure:
-            error = failure if isinstance(failure, HttpError) else _domain_error(failure)
+        except (HttpError, EmulatorError) as failure:
+            error = failure if isinstance(failure, HttpError) else from_domain(failure)
             status, answer, extra = error.status, error_body(error.message, error.code), error.headers
         except Exception:  # a bug: answer it as JSON like every other error, and log it
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])

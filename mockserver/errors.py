@@ -1,4 +1,4 @@
-"""Errors the domain raises. They know nothing of HTTP; the app maps them to answers."""
+"""Errors the domain raises. They know nothing of HTTP; ``http_errors.DOMAIN_ERRORS`` maps each to an answer."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ class InvalidInput(EmulatorError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+
+class JobIsTerminal(EmulatorError):
+    """A terminal job was asked to change; its answer is final."""
+
+    def __init__(self, ident: str) -> None:
+        self.ident = ident
+        super().__init__(f"job {ident}: already terminal; its answer is final")
 
 
 class FixtureError(EmulatorError):

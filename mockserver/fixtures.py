@@ -16,18 +16,8 @@ import jsonschema
 import yaml
 
 from .errors import FixtureError
-from .model import (
-    CallbackFaults,
-    ClipRule,
-    Collection,
-    Fixtures,
-    JobStatus,
-    Outcome,
-    RuleMatch,
-    Segment,
-    Shot,
-    Video,
-)
+from .model import ClipRule, Collection, Fixtures, RuleMatch, Segment, Shot, Video
+from .outcomes import outcome_from_fixture
 
 _SCHEMA_PATH = Path(__file__).with_name("fixture_schema.yaml")
 
@@ -71,24 +61,11 @@ def _check_spans(where: str, spans: tuple[Segment, ...] | tuple[Shot, ...], leng
             reasons.append(f"{where}[{index}]: needs 0 <= start < end <= {length} (the video's length), got {span.start}..{span.end}")
 
 
-def _outcome(raw: dict[str, Any]) -> Outcome:
+def _shots(raw: dict[str, Any]) -> tuple[Shot, ...] | None:
     shots = raw.get("shots", "derive")
-    faults = raw.get("callback", {})
-    return Outcome(
-        status=JobStatus(raw["outcome"]),
-        message=raw.get("message"),
-        processing_polls=int(raw.get("processing_polls", 0)),
-        processing_seconds=float(raw.get("processing_seconds", 0)),
-        shots=None if shots == "derive" else tuple(
-            Shot(float(s["start"]), float(s["end"]), s.get("text", ""), float(s.get("score", 1.0))) for s in shots
-        ),
-        rule=raw["name"],
-        callback=CallbackFaults(
-            duplicate=bool(faults.get("duplicate", False)),
-            delay_seconds=float(faults.get("delay_seconds", 0)),
-            out_of_order=bool(faults.get("out_of_order", False)),
-        ),
-    )
+    if shots == "derive":
+        return None
+    return tuple(Shot(float(s["start"]), float(s["end"]), s.get("text", ""), float(s.get("score", 1.0))) for s in shots)
 
 
 def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | None:
@@ -110,7 +87,7 @@ def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | Non
             content_type=match.get("content_type"),
             model_name=match.get("model_name"),
         ),
-        outcome=_outcome(raw),
+        outcome=outcome_from_fixture(raw, _shots(raw)),
     )
 
 
@@ -201,4 +178,4 @@ def _check_rule_video(where: str, rule: ClipRule, videos: dict[str, Video], reas
     if video is None:
         reasons.append(f"{where}.match.video_id: {video_id!r} names no video")
     elif rule.outcome.shots:
-        _check_spans(f"{where}.shots", rule.outcome.shots, video.length, reasons)
+        _check_spans(f"{where}.shots", rule.outcome.shots, video.length, reasons)  # type: ignore[arg-type]

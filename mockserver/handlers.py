@@ -62,22 +62,16 @@ class VideoDbHandlers:
 
     def create_clip(self, call: Call) -> Answer:
         body = call.body
-        request = ClipRequest(
-            video_id=call.params["video_id"],
-            prompt=body["prompt"],
-            content_type=body["content_type"],
-            model_name=body["model_name"],
-            scene_index_id=body.get("scene_index_id"),
-            callback_url=body.get("callback_url"),
-        )
+        request = ClipRequest(call.params["video_id"], body["prompt"], body["content_type"], body["model_name"], body.get("scene_index_id"))
         prefer = call.headers.get("prefer")
         preference = parse_prefer(prefer) if prefer else None
-        job = self.emulator.create_clip(call.key, request, preference, call.base_url)
+        job = self.emulator.create_clip(call.key, request, preference, call.base_url, body.get("callback_url"))
         return render.processing_json(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
-        view = self.emulator.poll(call.key, call.params["job_id"])
-        return render.job(view, call.base_url, self.emulator.clip_slug(view))
+        emulator = self.emulator
+        job = emulator.poll(call.key, call.params["job_id"])
+        return render.job(job, job.status, call.base_url, emulator.final_data, emulator.failure_message(job))
 
     def compile_shots(self, call: Call) -> Answer:
         parts = []

@@ -1,4 +1,4 @@
-"""The clip job lifecycle as a pure state machine: processing, then done or failed for good.
+"""A job and its lifecycle, for any kind of job: processing, then done or failed for good.
 
 A job turns terminal at the first poll where both its conditions hold: it has already
 answered ``processing_polls`` processing polls, and ``processing_seconds`` have passed on
@@ -6,65 +6,85 @@ its key's clock. Once terminal it never changes, whatever the clock does afterwa
 
 A job with a ``callback_url`` must end even if nobody polls it, so only time drives it:
 it ends once ``processing_seconds`` have passed, and ``processing_polls`` does not apply.
+
+A ``Job`` is an immutable value: each step of the lifecycle returns the job as it is after
+that step, and only the engine hands those to the store.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
-from .model import ClipRequest, JobStatus, Outcome, Video
+from .errors import JobIsTerminal
+from .outcomes import JobStatus, Outcome
+
+_PROCESSING = JobStatus.PROCESSING
 
 
-class JobIsTerminal(Exception):
-    """A terminal job was asked to change; its answer is final."""
-
-
-@dataclass(slots=True)
-class Job:
+class Job(NamedTuple):
+    # A named tuple rather than a frozen dataclass: it is built on every job-creating request,
+    # and a frozen dataclass pays a setattr call per field.
     id: str
     sequence: int
-    request: ClipRequest
-    video: Video  # kept, so a fixture reload cannot pull it from under the job
+    kind: str  # the name of its JobKind
+    subject: Any  # what the kind works on (for a clip: the request and the video), immutable
     outcome: Outcome
-    created_at: float
+    created_at: float  # on the key's clock
     base_url: str | None = None  # where the client reached us: the callback renders URLs from it
+    callback_url: str | None = None
     processing_answers: int = 0
     terminal: bool = False
 
-    def _due(self, now: float) -> bool:
-        polled_enough = self.request.callback_url is not None or self.processing_answers >= self.outcome.processing_polls
+    @property
+    def ends_by_clock(self) -> bool:
+        return self.callback_url is not None
+
+    @property
+    def status(self) -> JobStatus:
+        """What the job answered last: its outcome once terminal, else processing."""
+        return self.outcome.status if self.terminal else _PROCESSING
+
+    def due(self, now: float) -> bool:
+        polled_enough = self.callback_url is not None or self.processing_answers >= self.outcome.processing_polls
         return polled_enough and now - self.created_at >= self.outcome.processing_seconds
 
-    def settle(self, now: float) -> bool:
-        """Turn terminal if due, without counting as a poll; True if it is terminal now."""
-        if not self.terminal and self._due(now):
-            self.terminal = True
-        return self.terminal
-
-    def poll(self, now: float) -> JobStatus:
-        """Answer one poll: this is what moves a poll-driven job forward."""
-        if not self.terminal:
-            if not self._due(now):
-                self.processing_answers += 1
-                return JobStatus.PROCESSING
-            self.terminal = True
-        return self.outcome.status
-
-    def peek(self, now: float) -> JobStatus:
+    def status_at(self, now: float) -> JobStatus:
         """The status a poll would answer now, without counting as one."""
-        if self.terminal or self._due(now):
+        if self.terminal or self.due(now):
             return self.outcome.status
-        return JobStatus.PROCESSING
+        return _PROCESSING
 
-    def reschedule(self, outcome: Outcome) -> None:
-        """Give a job that is still processing another outcome."""
+    def polled(self, now: float) -> Job:
+        """The job after one poll: a poll is what moves a poll-driven job forward."""
+        if self.terminal:
+            return self
+        if self.due(now):
+            return self._replace(terminal=True)
+        return self._replace(processing_answers=self.processing_answers + 1)
+
+    def settled(self, now: float) -> Job:
+        """The job turned terminal if it is due, without counting as a poll."""
+        if not self.terminal and self.due(now):
+            return self._replace(terminal=True)
+        return self
+
+    def rescheduled(self, outcome: Outcome) -> Job:
+        """A processing job given another outcome."""
         if self.terminal:
             raise JobIsTerminal(self.id)
-        self.outcome = outcome
+        return self._replace(outcome=outcome)
 
-    def finish(self, status: JobStatus, message: str | None, source: str) -> None:
-        """End the job now, with this status."""
+    def finished(self, status: JobStatus, message: str | None, source: str) -> Job:
+        """The job ended now, with this status, whatever its outcome said."""
         if self.terminal:
             raise JobIsTerminal(self.id)
-        self.outcome = replace(self.outcome, status=status, message=message, rule=source)
-        self.terminal = True
+        ended = Outcome(
+            status,
+            message,
+            self.outcome.processing_polls,
+            self.outcome.processing_seconds,
+            self.outcome.shots,
+            source,
+            self.outcome.callback,
+        )
+        return self._replace(outcome=ended, terminal=True)

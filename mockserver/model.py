@@ -1,16 +1,12 @@
-"""Plain, immutable data the fixtures describe: collections, videos, clip rules."""
+"""Plain, immutable data the fixtures describe (collections, videos, clip rules) and a clip request."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from typing import NamedTuple
 
-
-class JobStatus(str, Enum):
-    PROCESSING = "processing"
-    DONE = "done"
-    FAILED = "failed"
+from .outcomes import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,34 +63,6 @@ class RuleMatch:
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackFaults:
-    """Opt-in misbehaviour of a job's callback delivery, for testing receivers."""
-
-    duplicate: bool = False  # deliver the same callback twice (same delivery id)
-    delay_seconds: float = 0.0  # wait this long on the key's clock before the first attempt
-    out_of_order: bool = False  # hold it until a later job's callback of the same key went out
-
-    def names(self) -> list[str]:
-        return [name for name, on in (("duplicate", self.duplicate), ("out-of-order", self.out_of_order)) if on]
-
-
-NO_FAULTS = CallbackFaults()
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How a clip job ends and how long it stays processing first."""
-
-    status: JobStatus = JobStatus.DONE
-    message: str | None = None
-    processing_polls: int = 0
-    processing_seconds: float = 0.0
-    shots: tuple[Shot, ...] | None = None  # None: derive them from the video
-    rule: str | None = None  # the name of the rule that chose it, if any
-    callback: CallbackFaults = NO_FAULTS
-
-
-@dataclass(frozen=True, slots=True)
 class ClipRule:
     name: str
     match: RuleMatch
@@ -102,14 +70,13 @@ class ClipRule:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ClipRequest:
+class ClipRequest(NamedTuple):
+    # Built on every clip request: a named tuple costs less to build than a frozen dataclass.
     video_id: str
     prompt: str
     content_type: str = "spoken"
     model_name: str = "basic"
     scene_index_id: str | None = None
-    callback_url: str | None = None
 
 
 @dataclass(frozen=True)

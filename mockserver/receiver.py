@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .callbacks import DELIVERY_HEADER, SIGNATURE_HEADER, verify_signature
+from .callback_policy import DELIVERY_HEADER, SIGNATURE_HEADER, verify_signature
 
 _MAX_BODY = 1024 * 1024
 _HANG_LIMIT_SECONDS = 30.0  # a hanging answer ends by itself, so nothing outlives a test for long

@@ -6,14 +6,16 @@ configured public URL), so a client that follows one never leaves it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from json.encoder import encode_basestring as _string  # JSON string literal, non-ASCII kept as is
 from typing import Any
 
-from .emulator import JobView
-from .model import Collection, JobStatus, Shot, Video
+from .jobs import Job
+from .model import Collection, Shot, Video
+from .outcomes import JobStatus
 
 
-def _number(value: float) -> float | int:
+def number(value: float) -> float | int:
     """Whole seconds as integers, so answers read as naturally as the real ones."""
     return int(value) if float(value).is_integer() else value
 
@@ -35,7 +37,7 @@ def video(item: Video, base: str) -> dict[str, Any]:
         "collection_id": item.collection_id,
         "name": item.name,
         "description": item.description,
-        "length": _number(item.length),
+        "length": number(item.length),
     }
     if item.size is not None:
         body["size"] = item.size
@@ -44,34 +46,23 @@ def video(item: Video, base: str) -> dict[str, Any]:
     return body
 
 
-def _shot(item: Shot) -> dict[str, Any]:
-    return {"start": _number(item.start), "end": _number(item.end), "text": item.text, "score": item.score}
+def shot(item: Shot) -> dict[str, Any]:
+    return {"start": number(item.start), "end": number(item.end), "text": item.text, "score": item.score}
 
 
 def output_url(base: str, job_id: str) -> str:
     return f"{base}/async-response/{job_id}"
 
 
-def job(view: JobView, base: str, clip_slug: str | None = None) -> dict[str, Any]:
-    """One poll's answer: processing, done (the clip) or failed."""
-    if view.status is JobStatus.PROCESSING:
-        return processing(view.job.id, base)
-    if view.status is JobStatus.FAILED:
-        return {"success": False, "status": "failed", "message": view.job.outcome.message or "Clip generation failed"}
-    clip: dict[str, Any] = {
-        "results": [
-            {
-                "collection_id": view.job.video.collection_id,
-                "video_id": view.job.video.id,
-                "title": view.job.video.name,
-                "length": _number(view.job.video.length),
-                "docs": [_shot(s) for s in view.shots],
-            }
-        ]
-    }
-    if clip_slug is not None:
-        clip.update(stream_urls(base, clip_slug))
-    return {"success": True, "status": "done", "data": clip}
+def job(
+    item: Job, status: JobStatus, base: str, final_data: Callable[[Job, str], dict[str, Any]], failure_message: str
+) -> dict[str, Any]:
+    """One poll's answer, for a job of any kind: processing, done (with the kind's data) or failed."""
+    if status is JobStatus.PROCESSING:
+        return processing(item.id, base)
+    if status is JobStatus.FAILED:
+        return {"success": False, "status": "failed", "message": item.outcome.message or failure_message}
+    return {"success": True, "status": "done", "data": final_data(item, base)}
 
 
 def processing(job_id: str, base: str) -> dict[str, Any]:
@@ -81,7 +72,7 @@ def processing(job_id: str, base: str) -> dict[str, Any]:
 def processing_json(job_id: str, base: str) -> bytes:
     """``processing(...)`` already encoded, byte for byte as the JSON encoder writes it.
 
-    The clip POST answers this on every call; writing it out costs a fifth of running the
+    Every job-creating request answers this; writing it out costs a fifth of running the
     encoder. Only the two strings vary, and they are escaped by the encoder's own function.
     """
     return (

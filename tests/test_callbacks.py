@@ -11,7 +11,7 @@ import pytest
 
 from mockserver import Control
 from mockserver.app import Settings, create_app
-from mockserver.callbacks import CallbackPolicy
+from mockserver.callback_policy import CallbackPolicy
 from mockserver.receiver import CallbackReceiver
 from mockserver.resources import default_fixtures_dir
 from mockserver.server import ServerThread

@@ -9,7 +9,7 @@ import pytest
 from mockserver.errors import FixtureError
 from mockserver.fixtures import load_fixtures
 from mockserver.matching import derive_shots, terms
-from mockserver.model import JobStatus
+from mockserver.outcomes import JobStatus
 from mockserver.resources import default_fixtures_dir
 
 COLLECTION = "collections:\n  - {id: c-one, name: One, default: true}\n"

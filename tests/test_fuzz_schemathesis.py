@@ -10,7 +10,7 @@ import hypothesis
 import schemathesis
 
 from mockserver.app import Settings, create_app
-from mockserver.callbacks import CallbackPolicy
+from mockserver.callback_policy import CallbackPolicy
 
 from .contract import ContractRecorder, assert_conforms
 

@@ -8,10 +8,15 @@ from starlette.testclient import TestClient
 from mockserver.app import Settings, create_app
 from mockserver.clock import VirtualClock
 from mockserver.emulator import Emulator
+from mockserver.errors import JobIsTerminal
 from mockserver.fixtures import load_fixtures
 from mockserver.jobs import Job
-from mockserver.model import ClipRequest, JobStatus, Outcome, Video
+from mockserver.kinds.clip import ClipSubject
+from mockserver.memory_store import MemoryStore
+from mockserver.model import ClipRequest, Video
+from mockserver.outcomes import JobStatus, Outcome
 from mockserver.resources import default_fixtures_dir
+from mockserver.store import StoreLimits
 
 from .conftest import AUTH, KEY
 from .contract import ContractRecorder, assert_conforms
@@ -21,34 +26,59 @@ VIDEO = Video(id="m-7a3f21c4", collection_id="c-1", name="keynote", length=176.4
 
 
 def _job(**outcome: object) -> Job:
-    return Job("job-x-1", 1, REQUEST, VIDEO, Outcome(**outcome), created_at=100.0)
+    return Job("job-x-1", 1, "clip", ClipSubject(REQUEST, VIDEO), Outcome(**outcome), created_at=100.0)  # type: ignore[arg-type]
+
+
+def _polls(job: Job, *times: float) -> list[JobStatus]:
+    """The statuses a series of polls at these times answer."""
+    answered = []
+    for now in times:
+        job = job.polled(now)
+        answered.append(job.status)
+    return answered
 
 
 def test_default_job_is_terminal_on_first_poll():
-    assert _job().poll(100.0) is JobStatus.DONE
+    assert _job().polled(100.0).status is JobStatus.DONE
 
 
 def test_poll_driven_job_answers_processing_n_times():
     job = _job(processing_polls=3, status=JobStatus.FAILED, message="no")
-    assert [job.poll(100.0) for _ in range(5)] == [JobStatus.PROCESSING] * 3 + [JobStatus.FAILED] * 2
+    assert _polls(job, *[100.0] * 5) == [JobStatus.PROCESSING] * 3 + [JobStatus.FAILED] * 2
 
 
 def test_time_driven_job_follows_the_clock_and_never_goes_back():
-    job = _job(processing_seconds=30)
-    assert job.poll(129.9) is JobStatus.PROCESSING
-    assert job.peek(130.0) is JobStatus.DONE
-    assert job.poll(130.0) is JobStatus.DONE
-    assert job.poll(0.0) is JobStatus.DONE, "a clock set backwards cannot undo a terminal state"
+    job = _job(processing_seconds=30).polled(129.9)
+    assert job.status is JobStatus.PROCESSING
+    assert job.status_at(130.0) is JobStatus.DONE and job.status is JobStatus.PROCESSING, "peeking changes nothing"
+    job = job.polled(130.0)
+    assert job.status is JobStatus.DONE
+    assert job.polled(0.0).status is JobStatus.DONE, "a clock set backwards cannot undo a terminal state"
 
 
 def test_polls_and_seconds_must_both_be_satisfied():
     job = _job(processing_polls=1, processing_seconds=10)
-    assert job.poll(200.0) is JobStatus.PROCESSING  # time passed, but one processing answer is owed
-    assert job.poll(200.0) is JobStatus.DONE
-    job = _job(processing_polls=1, processing_seconds=10)
-    assert job.poll(101.0) is JobStatus.PROCESSING
-    assert job.poll(105.0) is JobStatus.PROCESSING  # the poll is paid, the time is not
-    assert job.poll(110.0) is JobStatus.DONE
+    assert _polls(job, 200.0, 200.0) == [JobStatus.PROCESSING, JobStatus.DONE]  # time passed, but one processing answer was owed
+    assert _polls(job, 101.0, 105.0, 110.0) == [JobStatus.PROCESSING] * 2 + [JobStatus.DONE]  # the poll is paid, the time is not
+
+
+def test_a_job_is_a_value_each_step_returns_a_new_one():
+    job = _job(processing_polls=1)
+    after = job.polled(100.0)
+    assert job.processing_answers == 0 and after.processing_answers == 1, "the earlier value is untouched"
+    ended = after.finished(JobStatus.FAILED, "stop", "forced")
+    assert ended.terminal and ended.outcome.message == "stop" and not after.terminal
+    with pytest.raises(JobIsTerminal):
+        ended.finished(JobStatus.DONE, None, "forced")
+    with pytest.raises(JobIsTerminal):
+        ended.rescheduled(Outcome())
+    assert ended.polled(1e9) is ended and ended.settled(1e9) is ended
+
+
+def test_a_callback_job_ends_by_its_clock_alone():
+    job = _job(processing_polls=5, processing_seconds=10)._replace(callback_url="http://127.0.0.1:9/hook")
+    assert job.settled(109.0).terminal is False
+    assert job.settled(110.0).terminal is True, "processing_polls does not apply to a job with a callback"
 
 
 @pytest.fixture
@@ -69,7 +99,7 @@ def virtual_client(clock, tmp_path):
     )
     for source in default_fixtures_dir().glob("*.yaml"):
         (tmp_path / source.name).write_text(source.read_text())
-    emulator = Emulator(load_fixtures(tmp_path), clock=clock)
+    emulator = Emulator(load_fixtures(tmp_path), store=MemoryStore(0, clock=clock))
     recorder = ContractRecorder(create_app(Settings(), emulator=emulator))
     with TestClient(recorder, headers=AUTH) as client:
         yield client
@@ -125,7 +155,7 @@ def test_public_url_overrides_the_host():
 
 
 def test_a_flood_of_jobs_stays_bounded_and_evicted_jobs_say_they_expired():
-    recorder = ContractRecorder(create_app(Settings(max_jobs_per_namespace=5)))
+    recorder = ContractRecorder(create_app(Settings(limits=StoreLimits(max_jobs_per_namespace=5))))
     with TestClient(recorder, headers=AUTH) as client:
         urls = [client.post("/video/m-7a3f21c4/clip", json={"prompt": f"demo {i}"}).json()["data"]["output_url"] for i in range(8)]
         emulator = recorder.app.state.emulator
@@ -140,7 +170,7 @@ def test_a_flood_of_jobs_stays_bounded_and_evicted_jobs_say_they_expired():
 
 
 def test_the_total_job_cap_evicts_the_oldest_across_keys():
-    recorder = ContractRecorder(create_app(Settings(max_jobs=4, max_jobs_per_namespace=3)))
+    recorder = ContractRecorder(create_app(Settings(limits=StoreLimits(max_jobs=4, max_jobs_per_namespace=3))))
     with TestClient(recorder) as client:
         urls = []
         for i in range(6):
@@ -160,14 +190,12 @@ def test_the_total_job_cap_evicts_the_oldest_across_keys():
 
 
 def test_a_long_flood_keeps_the_store_and_its_queues_small():
-    from mockserver.emulator import Emulator
-    from mockserver.model import ClipRequest
-
-    emulator = Emulator(load_fixtures(default_fixtures_dir()), max_jobs=50, max_jobs_per_namespace=20)
+    store = MemoryStore(0, StoreLimits(max_jobs=50, max_jobs_per_namespace=20))
+    emulator = Emulator(load_fixtures(default_fixtures_dir()), store=store)
     for i in range(3_000):
         emulator.create_clip(f"sk-k{i % 7}", ClipRequest(video_id="m-7a3f21c4", prompt="demo"))
-    assert emulator.store.job_count == 50
+    assert store.job_count == 50
     for i in range(7):
-        namespace = emulator.namespace(f"sk-k{i}")
+        namespace = store._namespaces[f"sk-k{i}"]
         assert list(namespace.order) == list(namespace.jobs), "the eviction queue mirrors the jobs exactly"
         assert len(namespace.jobs) <= 20

@@ -1,0 +1,104 @@
+"""The clip job: shots of one video that match a prompt, and the stream made of them.
+
+Its outcome comes from the first fixture clip rule that matches the request, else the default
+(done on the first poll). Its shots are the rule's explicit shots, or derived from the video's
+transcript or scenes by overlap with the prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from .. import ids, render
+from ..jobs import Job
+from ..matching import derive_shots
+from ..model import ClipRequest, ClipRule, RuleMatch, Shot, Video
+from ..outcomes import DEFAULT_OUTCOME, Outcome
+
+NAME = "clip"
+
+
+class ClipSubject(NamedTuple):
+    request: ClipRequest
+    video: Video  # kept with the job, so a fixture reload cannot pull it from under the job
+
+
+def matches(match: RuleMatch, request: ClipRequest) -> bool:
+    if match.video_id is not None and match.video_id != request.video_id:
+        return False
+    if match.content_type is not None and match.content_type != request.content_type:
+        return False
+    if match.model_name is not None and match.model_name != request.model_name:
+        return False
+    if match.prompt_contains is not None and match.prompt_contains.lower() not in request.prompt.lower():
+        return False
+    if match.prompt_regex is not None and match.prompt_regex.search(request.prompt) is None:
+        return False
+    return True
+
+
+def stream_slug(seed: int, parts: list[tuple[str, list[tuple[float, float]]]]) -> str:
+    """A stable name for the stream made of these (video id, timeline) parts."""
+    return ids.media_slug(seed, repr(parts))
+
+
+class ClipKind:
+    name = NAME
+    failure_message = "Clip generation failed"
+
+    def __init__(self, seed: int, rules: Iterable[ClipRule] = ()) -> None:
+        self.seed = seed
+        self.use_rules(rules)
+
+    def use_rules(self, rules: Iterable[ClipRule]) -> None:
+        """Take the fixture rules (again, after a reload), indexed by the video they name."""
+        rules = tuple(rules)
+        self._unscoped = tuple(rule for rule in rules if rule.match.video_id is None)
+        # Most rules name one video: a request only walks the rules that can match it, in order.
+        self._by_video = {
+            video_id: tuple(rule for rule in rules if rule.match.video_id in (None, video_id))
+            for video_id in {rule.match.video_id for rule in rules if rule.match.video_id is not None}
+        }
+
+    def rule_outcome(self, subject: ClipSubject) -> Outcome:
+        request = subject.request
+        for rule in self._by_video.get(request.video_id, self._unscoped):
+            if matches(rule.match, request):
+                return rule.outcome
+        return DEFAULT_OUTCOME
+
+    @staticmethod
+    def shots(job: Job) -> tuple[Shot, ...]:
+        subject: ClipSubject = job.subject
+        explicit = job.outcome.shots
+        if explicit:
+            return explicit  # type: ignore[return-value]
+        return derive_shots(subject.video, subject.request.prompt, subject.request.content_type)
+
+    def final_data(self, job: Job, base_url: str) -> dict[str, Any]:
+        video: Video = job.subject.video
+        shots = self.shots(job)
+        data: dict[str, Any] = {
+            "results": [
+                {
+                    "collection_id": video.collection_id,
+                    "video_id": video.id,
+                    "title": video.name,
+                    "length": render.number(video.length),
+                    "docs": [render.shot(s) for s in shots],
+                }
+            ]
+        }
+        slug = stream_slug(self.seed, [(video.id, [(s.start, s.end) for s in shots])])
+        data.update(render.stream_urls(base_url, slug))
+        return data
+
+    def describe(self, subject: ClipSubject) -> dict[str, Any]:
+        request = subject.request
+        return {
+            "video_id": request.video_id,
+            "prompt": request.prompt,
+            "content_type": request.content_type,
+            "model_name": request.model_name,
+        }

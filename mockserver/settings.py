@@ -1,0 +1,24 @@
+"""How one emulator app is set up. The defaults here are the only ones: the command line and
+the pytest plugin read them from this class and its parts (``StoreLimits``, ``CallbackPolicy``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .callback_policy import CallbackPolicy
+from .store import StoreLimits
+
+
+@dataclass(frozen=True)
+class Settings:
+    fixtures_dir: Path | None = None  # None: the bundled fixtures
+    spec_path: Path | None = None  # None: the project's openapi.yaml
+    seed: int = 0  # of every generated id
+    public_url: str | None = None  # base of the URLs handed out; None: where each client reached us
+    body_limit: int = 1024 * 1024  # largest request body, in bytes
+    limits: StoreLimits = field(default_factory=StoreLimits)
+    frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
+    admin_token: str | None = None
+    admin_open: bool = True  # without a token, the control API answers only when served on loopback
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
