@@ -11,24 +11,30 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..store import StoreLimits
+from .loadrun import LoadSettings
+
 if TYPE_CHECKING:
     from .suite import Options
 
+_LOAD = LoadSettings()  # the home of the load defaults shown below
+MEMORY_JOBS = StoreLimits().max_jobs  # the memory figure is taken with the store full
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per scenario (default 3)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each scenario (default 1)")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections (default 32)")
+    parser.add_argument("--seconds", type=float, default=_LOAD.seconds, help="measured seconds per scenario (default %(default)g)")
+    parser.add_argument("--warmup", type=float, default=_LOAD.warmup_seconds, help="warm-up seconds before each scenario (default %(default)g)")
+    parser.add_argument("--connections", type=int, default=_LOAD.connections, help="concurrent keep-alive connections (default %(default)s)")
     parser.add_argument("--tool", choices=["auto", "wrk", "builtin"], default="auto", help="load generator (auto: wrk when on PATH)")
     parser.add_argument("--prism", default="auto", help="Prism's command, 'auto' (.bench-tools or PATH) or 'off'")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="JSON results; a .md table is written beside it")
     parser.add_argument("--no-measures", action="store_true", help="only the load scenarios: no start-up, memory or SDK figures")
-    parser.add_argument("--memory-jobs", type=int, default=100_000, help="jobs stored for the memory figure (default 100000)")
+    parser.add_argument("--memory-jobs", type=int, default=MEMORY_JOBS, help="jobs stored for the memory figure (default %(default)s, the store's total cap)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 s per scenario, small memory figure")
 
 
 def _options(args: argparse.Namespace) -> Options:
-    from .load import LoadSettings, choose_tool
+    from .load import choose_tool
     from .suite import Options
     from .targets import find_prism
 

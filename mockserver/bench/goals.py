@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .load import LoadResult
+from .loadrun import LoadResult
 
 # Scenario names, shared by the run and the judgement.
 CLIP_POST = "clip POST"

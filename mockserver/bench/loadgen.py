@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .load import BUILTIN, LoadResult, LoadSettings, cpu_seconds, cpu_us_per_request, percentile
+from .loadrun import BUILTIN, LoadResult, LoadSettings, cpu_seconds, cpu_us_per_request, percentile
 from .scenarios import JOURNEY, Request, Scenario, ScenarioState
 
 

@@ -33,7 +33,7 @@ def startup(runs: int = 5, python: str = sys.executable) -> dict[str, Any]:
     }
 
 
-def memory(jobs: int = 100_000, flood: int = 20_000, python: str = sys.executable, timeout: float = 120.0) -> dict[str, Any]:
+def memory(jobs: int, flood: int, python: str = sys.executable, timeout: float = 120.0) -> dict[str, Any]:
     """Memory per stored job and under floods, measured by ``memprobe`` in a process of its own."""
     command = [python, "-m", "mockserver.bench.memprobe", "--jobs", str(jobs), "--flood", str(flood)]
     done = subprocess.run(command, capture_output=True, text=True, env=child_environment(), timeout=timeout)

@@ -1,6 +1,6 @@
 """Memory of stored jobs and namespaces, measured in a fresh process of its own.
 
-Run as ``python -m mockserver.bench.memprobe [--jobs N]``; prints one JSON object. Requests go
+Run as ``python -m mockserver.bench.memprobe --jobs N --flood M``; prints one JSON object. Requests go
 through the whole ASGI app in-process (no sockets), so each stored job carries exactly what a
 real request leaves behind (the job, its ids, the parsed prompt, journal entries), and nothing
 else in the process muddies the resident-set figures.
@@ -83,8 +83,8 @@ def _settled_rss() -> int:
 async def measure(jobs: int, flood: int, namespace_keys: int) -> dict[str, Any]:
     settings = Settings()
     app = InProcess(create_app(settings))
-    per_namespace = settings.max_jobs_per_namespace
-    max_namespaces = settings.max_namespaces
+    per_namespace = settings.limits.max_jobs_per_namespace
+    max_namespaces = settings.limits.max_namespaces
     await app.many([f"sk-warm-{i}" for i in range(4)], 250, "warm")  # caches, code paths, allocator pools
 
     # A new namespace: memory and time of a first request under a key never seen.
@@ -132,17 +132,17 @@ async def measure(jobs: int, flood: int, namespace_keys: int) -> dict[str, Any]:
         "namespace_churn_growth_bytes": churn_growth,
         "max_jobs_per_namespace": per_namespace,
         "max_namespaces": max_namespaces,
-        "max_jobs": settings.max_jobs,
+        "max_jobs": settings.limits.max_jobs,
         # The worst case the bounds allow: as many jobs as the caps let live, at the per-job cost measured above.
-        "bound_bytes": round(min(settings.max_jobs, max_namespaces * per_namespace) * job_bytes),
+        "bound_bytes": round(min(settings.limits.max_jobs, max_namespaces * per_namespace) * job_bytes),
         "rss_bytes_end": rss_bytes(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mockserver.bench.memprobe")
-    parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--flood", type=int, default=20_000)
+    parser.add_argument("--jobs", type=int, required=True, help="jobs to store (mockserver bench passes the store's total cap)")
+    parser.add_argument("--flood", type=int, required=True, help="jobs sent into one full key afterwards")
     parser.add_argument("--namespace-keys", type=int, default=500)
     args = parser.parse_args(argv)
     print(json.dumps(asyncio.run(measure(args.jobs, args.flood, args.namespace_keys))), flush=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .goals import Verdict
-from .load import LoadResult
+from .loadrun import LoadResult
 
 
 def cpu_model() -> str:

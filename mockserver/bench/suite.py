@@ -16,8 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import goals, measures, report
+from ..store import StoreLimits
 from .client import call
-from .load import LoadResult, LoadSettings, run_load
+from .load import run_load
+from .loadrun import LoadResult, LoadSettings
 from .scenarios import CLIP_PATH, Scenario, clip_post, fixed_get, fresh_key_post, journey
 from .targets import Target, start_ceiling, start_emulator, start_prism
 
@@ -32,7 +34,7 @@ class Options:
     prism: str | None  # Prism's command, or None to leave the peer out
     measures: bool = True
     startup_runs: int = 5
-    memory_jobs: int = 100_000
+    memory_jobs: int = StoreLimits().max_jobs
     memory_flood: int = 20_000
     sdk_runs: int = 5
     python: str = sys.executable

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .load import WRK, LoadResult, LoadSettings, cpu_seconds, cpu_us_per_request
+from .loadrun import WRK, LoadResult, LoadSettings, cpu_seconds, cpu_us_per_request
 from .scenarios import FIXED, FRESH_KEY, JOURNEY, Scenario
 
 RESULT_MARK = "BENCH_RESULT "

@@ -12,21 +12,28 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .contract import SpecError, default_spec_path
-from .settings import CALLBACK_MODES, PHASES, ConformSettings, is_local_url
+from .settings import CALLBACK_MODES, PHASES, REMOTE_POLL_INTERVAL, REMOTE_RATE_LIMIT, ConformSettings, is_local_url
 
 # The phases (schemathesis, hypothesis) are imported by run(), not here: `mockserver serve` builds the
 # same parser and should not pay for them.
 
 DESCRIPTION = "Judge a deployment of the clip API against openapi.yaml and the job contract."
 API_KEY_VARIABLE = "VIDEODB_API_KEY"
-# A remote deployment is someone's production or staging: go gently unless told otherwise.
-REMOTE_RATE_LIMIT = 5.0
-REMOTE_POLL_INTERVAL = 2.0
-LOCAL_POLL_INTERVAL = 0.2
+
+# ConformSettings' field defaults are the only place a default is written: the options and their
+# help texts read them from there, so the two cannot drift apart.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ConformSettings) if f.default is not MISSING}
+
+
+def _default(name: str) -> Any:
+    """The default of ConformSettings' field ``name``."""
+    return _DEFAULTS[name]
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -70,40 +77,90 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--video-id", action="append", default=[], help="clip these videos (repeatable; default: those the deployment lists)")
 
     run = parser.add_argument_group("run")
-    run.add_argument("--phases", type=_phases, default=PHASES, help=f"comma-separated, from {','.join(PHASES)} (default: all)")
-    run.add_argument("--seed", type=int, default=0, help="makes a run reproducible (default 0)")
-    run.add_argument("--max-examples", type=_count, default=25, help="generated requests per operation in the schema phase (default 25)")
-    run.add_argument("--stateful-examples", type=_count, default=20, help="sequences through the OpenAPI links (default 20; 0 skips them)")
-    run.add_argument("--max-time", type=_positive(float), default=300.0, help="seconds the schema phase may take (default 300)")
-    run.add_argument("--lifecycle-examples", type=_positive(int), default=4, help="scenarios of the job state machine (default 4)")
-    run.add_argument("--lifecycle-steps", type=_positive(int), default=8, help="steps per scenario (default 8)")
-    run.add_argument("--job-timeout", type=_positive(float), default=30.0, help="seconds a job may take to finish (default 30)")
+    run.add_argument("--phases", type=_phases, default=_default("phases"), help=f"comma-separated, from {','.join(PHASES)} (default: all)")
+    run.add_argument("--seed", type=int, default=_default("seed"), help=f"makes a run reproducible (default {_default('seed'):g})")
+    run.add_argument(
+        "--max-examples",
+        type=_count,
+        default=_default("max_examples"),
+        help=f"generated requests per operation in the schema phase (default {_default('max_examples'):g})",
+    )
+    run.add_argument(
+        "--stateful-examples",
+        type=_count,
+        default=_default("stateful_examples"),
+        help=f"sequences through the OpenAPI links (default {_default('stateful_examples'):g}; 0 skips them)",
+    )
+    run.add_argument(
+        "--max-time",
+        type=_positive(float),
+        default=_default("max_time"),
+        help=f"seconds the schema phase may take (default {_default('max_time'):g})",
+    )
+    run.add_argument(
+        "--lifecycle-examples",
+        type=_positive(int),
+        default=_default("lifecycle_examples"),
+        help=f"scenarios of the job state machine (default {_default('lifecycle_examples'):g})",
+    )
+    run.add_argument(
+        "--lifecycle-steps",
+        type=_positive(int),
+        default=_default("lifecycle_steps"),
+        help=f"steps per scenario (default {_default('lifecycle_steps'):g})",
+    )
+    run.add_argument(
+        "--job-timeout",
+        type=_positive(float),
+        default=_default("job_timeout"),
+        help=f"seconds a job may take to finish (default {_default('job_timeout'):g})",
+    )
     run.add_argument(
         "--poll-interval",
         type=_positive(float),
-        default=None,
-        help=f"seconds between polls of a job (default {LOCAL_POLL_INTERVAL:g} local, {REMOTE_POLL_INTERVAL:g} remote)",
+        default=None,  # not given: chosen by where the target is, in settings_from_args()
+        help=f"seconds between polls of a job (default {_default('poll_interval'):g} local, {REMOTE_POLL_INTERVAL:g} remote)",
     )
 
     safety = parser.add_argument_group("safety")
-    safety.add_argument("--max-jobs", type=_count, default=20, help="jobs created at most, over every phase (default 20): each costs money")
+    safety.add_argument(
+        "--max-jobs",
+        type=_count,
+        default=_default("max_jobs"),
+        help=f"jobs created at most, over every phase (default {_default('max_jobs'):g}): each costs money",
+    )
     safety.add_argument("--read-only", action="store_true", help="create no job: no clip requests, no lifecycle or callback phase")
     safety.add_argument(
         "--rate-limit", type=float, default=None, help=f"requests per second (default: none local, {REMOTE_RATE_LIMIT:g} remote; 0 for none)"
     )
-    safety.add_argument("--request-timeout", type=_positive(float), default=30.0, help="seconds to wait for an answer (default 30)")
-    safety.add_argument("--max-response-time", type=_positive(float), default=10.0, help="slower answers fail max_response_time (default 10)")
+    safety.add_argument(
+        "--request-timeout",
+        type=_positive(float),
+        default=_default("request_timeout"),
+        help=f"seconds to wait for an answer (default {_default('request_timeout'):g})",
+    )
+    safety.add_argument(
+        "--max-response-time",
+        type=_positive(float),
+        default=_default("max_response_time"),
+        help=f"slower answers fail max_response_time (default {_default('max_response_time'):g})",
+    )
 
     callbacks = parser.add_argument_group("callbacks")
     callbacks.add_argument(
         "--callbacks",
         choices=CALLBACK_MODES,
-        default="auto",
+        default=_default("callbacks"),
         help="required, optional (a note if none arrives) or off; auto: required with --callback-host, else optional",
     )
     callbacks.add_argument("--callback-host", default=None, help="HOST[:PORT] at which the deployment reaches this machine")
     callbacks.add_argument("--callback-listen", default=None, help="address the receiver binds (default 127.0.0.1, or 0.0.0.0 with --callback-host)")
-    callbacks.add_argument("--callback-wait", type=_positive(float), default=10.0, help="seconds to wait for callbacks once jobs end (default 10)")
+    callbacks.add_argument(
+        "--callback-wait",
+        type=_positive(float),
+        default=_default("callback_wait"),
+        help=f"seconds to wait for callbacks once jobs end (default {_default('callback_wait'):g})",
+    )
 
     output = parser.add_argument_group("output")
     output.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
@@ -135,7 +192,7 @@ def settings_from_args(args: argparse.Namespace) -> ConformSettings:
         request_timeout=args.request_timeout,
         max_response_time=args.max_response_time,
         job_timeout=args.job_timeout,
-        poll_interval=args.poll_interval or (LOCAL_POLL_INTERVAL if local else REMOTE_POLL_INTERVAL),
+        poll_interval=args.poll_interval or (_default("poll_interval") if local else REMOTE_POLL_INTERVAL),
         max_examples=args.max_examples,
         stateful_examples=args.stateful_examples,
         max_time=args.max_time,

@@ -10,6 +10,11 @@ from urllib.parse import urlsplit
 PHASES = ("schema", "lifecycle", "callbacks")
 CALLBACK_MODES = ("auto", "required", "optional", "off")
 
+# A remote deployment is someone's production or staging: unless told otherwise, it gets these in
+# place of ConformSettings' rate_limit and poll_interval, which suit a local one.
+REMOTE_RATE_LIMIT = 5.0
+REMOTE_POLL_INTERVAL = 2.0
+
 
 def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").lower()
