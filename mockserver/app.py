@@ -51,11 +51,12 @@ class EmulatorApp:
     def __init__(self, starlette: Starlette, routes: list[Route]) -> None:
         self.starlette = starlette
         self.state = starlette.state
-        # By first path segment, then in declaration order (so /collection/default wins over /collection/{id}).
-        self._table: dict[str, list[tuple[re.Pattern[str], set[str], ASGIApp]]] = {}
+        # By first path segment and number of segments, then in declaration order (so
+        # /collection/default wins over /collection/{id}): a request tries one or two patterns.
+        self._table: dict[tuple[str, int], list[tuple[re.Pattern[str], set[str], ASGIApp]]] = {}
         for route in routes:
-            first = route.path.split("/")[1]
-            self._table.setdefault(first, []).append((route.path_regex, route.methods or set(), route.app))
+            shelf = (route.path.split("/")[1], route.path.count("/"))
+            self._table.setdefault(shelf, []).append((route.path_regex, route.methods or set(), route.app))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -66,7 +67,7 @@ class EmulatorApp:
                 if len(path) > 1:
                     path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
-            for pattern, methods, app in self._table.get(path.split("/", 2)[1], ()):
+            for pattern, methods, app in self._table.get((path.split("/", 2)[1], path.count("/")), ()):
                 found = pattern.match(path)
                 if found is not None:
                     if scope["method"] not in methods:
@@ -85,10 +86,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
             body = f"({len(raw)} bytes, too large to keep)"
         elif body is None and raw:
             body = raw.decode("utf-8", "replace")
-        store = emulator.store
-        store.journal(key).record(
-            store.clock(key).now(), scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status
-        )
+        emulator.store.journal(key).record(scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status)
 
     return write
 

@@ -63,20 +63,21 @@ class Dispatcher:
 
     # Told by the engine, on request handlers' thread ---------------------------------------------
     def _on_event(self, event: JobEvent) -> None:
-        if isinstance(event, JobStarted):
+        # `type(...) is`, not isinstance: this runs on every job-creating request.
+        if type(event) is JobStarted:
             if event.job.callback_url is not None:
-                self._watch(event.key, event.epoch, event.job)
-        elif isinstance(event, JobEnded):
+                self._watch(event.key, event.job)
+        elif type(event) is JobEnded:
             epoch = self._watched.pop((event.key, event.job.id), None)
             if epoch is not None:
                 self._queue(event.key, epoch, event.job)
                 self._wake_up()
-        elif isinstance(event, JobChanged):
+        elif type(event) is JobChanged:
             self._wake_up()
-        elif isinstance(event, KeysReset):
+        elif type(event) is KeysReset:
             self._forget(event.key)
 
-    def _watch(self, key: str, epoch: int, job: Job) -> None:
+    def _watch(self, key: str, job: Job) -> None:
         if not self.policy.deliver:
             return
         if len(self._watched) + len(self._pending) + self._in_flight >= self.policy.max_pending:
@@ -84,7 +85,7 @@ class Dispatcher:
             dropped = DeliveryAttempt("-", job.id, 0, now, job.callback_url or "", error="dropped: too many callbacks pending")
             self._store.deliveries(key).record(dropped)
             return
-        self._watched[(key, job.id)] = epoch
+        self._watched[(key, job.id)] = self._store.epoch(key) or 0  # the key's state this job lives in
         self._wake_up()
 
     def _queue(self, key: str, epoch: int, job: Job) -> None:

@@ -113,7 +113,7 @@ class Emulator:
         video = self.video(request.video_id)
         if callback_url is not None:
             self.callback_policy.check_url(callback_url)
-        subject = ClipSubject(request, video)
+        subject = ClipSubject.of(request, video)
         return self.engine.start(key, self.clips, subject, preference=preference, callback_url=callback_url, base_url=base_url)
 
     def poll(self, key: str, job_id: str) -> Job:

@@ -10,8 +10,7 @@ Callbacks subscribe; nothing is wired into the engine from outside.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ids
 from .errors import NotFound
@@ -22,31 +21,27 @@ from .scenarios import choose_outcome
 from .store import JobStore, PendingOverride
 
 
-@dataclass(frozen=True, slots=True)
-class JobStarted:
+# Events are named tuples: one is made on every job-creating request.
+class JobStarted(NamedTuple):
     key: str
-    epoch: int
     job: Job
 
 
-@dataclass(frozen=True, slots=True)
-class JobChanged:
+class JobChanged(NamedTuple):
     """A processing job was given another outcome: it may now end sooner or later."""
 
     key: str
     job: Job
 
 
-@dataclass(frozen=True, slots=True)
-class JobEnded:
+class JobEnded(NamedTuple):
     """The job turned terminal (by a poll, by its clock, or forced); its answer is final."""
 
     key: str
     job: Job
 
 
-@dataclass(frozen=True, slots=True)
-class KeysReset:
+class KeysReset(NamedTuple):
     key: str | None  # None: every key
 
 
@@ -85,18 +80,16 @@ class JobEngine:
     ) -> Job:
         """A new job: its outcome is an override's if one is pending, else the preference's,
         else what the kind's rules say; the rest of its life follows from that."""
-        store = self.store
-        outcome = choose_outcome(kind.rule_outcome(subject), preference, store.take_override(key))
-        now = store.clock(key).now()
+        outcome = choose_outcome(kind.rule_outcome(subject), preference, self.store.take_override(key))
         name = kind.name
         seed = self.seed
 
-        def build(sequence: int) -> Job:
+        def build(sequence: int, now: float) -> Job:
             return Job(ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url)
 
-        job = store.create(key, build)
-        if self._listeners:
-            self._announce(JobStarted(key, store.epoch(key) or 0, job))
+        job = self.store.create(key, build)
+        for listener in self._listeners:
+            listener(JobStarted(key, job))
         return job
 
     def poll(self, key: str, job_id: str) -> Job:

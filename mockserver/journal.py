@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
+from .clock import Clock
+
 # Never shown: they carry credentials.
 SECRET_HEADERS = frozenset({"x-access-token", "x-admin-token", "authorization", "cookie", "proxy-authorization"})
 
@@ -51,13 +53,13 @@ class _Record(NamedTuple):
 
 
 class Journal:
-    def __init__(self, capacity: int = 1_000) -> None:
+    def __init__(self, clock: Clock, capacity: int = 1_000) -> None:
+        self._clock = clock  # the key's: entries are timed as its jobs are
         self._records: deque[_Record] = deque(maxlen=capacity)
         self._next = 1
 
     def record(
         self,
-        time: float,
         method: str,
         path: str,
         query_string: bytes,
@@ -65,15 +67,15 @@ class Journal:
         body: Any,
         status: int,
     ) -> None:
-        self._records.append(_Record(self._next, time, method, path, query_string, headers, body, status))
+        # A plain tuple in _Record's field order: its named constructor is a Python call per request.
+        self._records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status))  # type: ignore[arg-type]
         self._next += 1
 
     def entries(self, method: str | None = None, path: str | None = None) -> list[JournalEntry]:
         """Entries whose method matches (any case) and whose path contains ``path``."""
         wanted = method.upper() if method else None
-        return [
-            r.decoded() for r in self._records if (wanted is None or r.method == wanted) and (path is None or path in r.path)
-        ]
+        records = map(_Record._make, self._records)
+        return [r.decoded() for r in records if (wanted is None or r.method == wanted) and (path is None or path in r.path)]
 
     def clear(self) -> None:
         self._records.clear()

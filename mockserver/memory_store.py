@@ -33,7 +33,7 @@ class _Namespace:
         self.order: deque[str] = deque()
         self.next_sequence = 1
         self.clock = clock
-        self.journal = Journal(journal_size)
+        self.journal = Journal(clock, journal_size)
         self.overrides: deque[PendingOverride] = deque()
         self.deliveries = DeliveryLog(journal_size)
 
@@ -85,7 +85,7 @@ class MemoryStore:
     # Jobs ---------------------------------------------------------------------------------------
     def create(self, key: str, build: Callable[[int], Job]) -> Job:
         namespace = self._namespace(key)
-        job = build(namespace.next_sequence)
+        job = build(namespace.next_sequence, namespace.clock.now())
         namespace.next_sequence += 1
         namespace.jobs[job.id] = job
         namespace.order.append(job.id)

@@ -71,6 +71,11 @@ class Parameter:
     validator: jsonschema_rs.Draft4Validator
     default: Any = None
 
+    @property
+    def where(self) -> str:
+        """How error messages name it: ``path.video_id``, ``header.prefer``."""
+        return f"{self.location}.{self.name}"
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:

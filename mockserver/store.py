@@ -43,8 +43,9 @@ class JobStore(Protocol):
     limits: StoreLimits
 
     # Jobs ---------------------------------------------------------------------------------------
-    def create(self, key: str, build: Callable[[int], Job]) -> Job:
-        """Store the job ``build`` makes from the key's next sequence number (1, 2, …)."""
+    def create(self, key: str, build: Callable[[int, float], Job]) -> Job:
+        """Store the job ``build`` makes from the key's next sequence number (1, 2, …) and the
+        time on the key's clock."""
         ...
 
     def read(self, key: str, job_id: str) -> Job:

@@ -77,7 +77,8 @@ def check(validator: jsonschema_rs.Draft4Validator, value: Any, location: str) -
     raise bad_request(field_path(location, error.instance_path), _rule(error))
 
 
-def _coerce(parameter: Parameter, raw: str, where: str) -> Any:
+def _coerce(parameter: Parameter, raw: str) -> Any:
+    where = parameter.where
     if parameter.type == "integer":
         try:
             return int(raw)
@@ -104,15 +105,15 @@ def read_parameters(
     sources = {"path": path_params, "query": query, "header": headers}
     values: dict[str, Any] = {}
     for parameter in operation.parameters:
-        where = f"{parameter.location}.{parameter.name}"
         raw = sources[parameter.location].get(parameter.name)
         if raw is None:
             if parameter.required:
-                raise bad_request(where, "required")
+                raise bad_request(parameter.where, "required")
             values[parameter.name] = parameter.default
             continue
-        value = _coerce(parameter, raw, where)
-        check(parameter.validator, value, where)
+        value = raw if parameter.type == "string" else _coerce(parameter, raw)
+        if not parameter.validator.is_valid(value):  # the error's name is built only when there is one
+            check(parameter.validator, value, parameter.where)
         values[parameter.name] = value
     return values
 

@@ -42,14 +42,14 @@ class PickledStore:
             self._jobs[key] = {}
             self._issued[key] = 0
             self._clocks[key] = NamespaceClock(RealClock(), frozen=self.frozen_clocks)
-            self._journals[key] = Journal(self.limits.journal_size)
+            self._journals[key] = Journal(self._clocks[key], self.limits.journal_size)
             self._deliveries[key] = DeliveryLog(self.limits.journal_size)
             self._overrides[key] = []
 
     def create(self, key: str, build: Callable[[int], Job]) -> Job:
         self._begin(key)
         self._issued[key] += 1
-        job = build(self._issued[key])
+        job = build(self._issued[key], self._clocks[key].now())
         jobs = self._jobs[key]
         jobs[job.id] = pickle.dumps(job)
         while len(jobs) > self.limits.max_jobs_per_namespace:

@@ -26,7 +26,7 @@ VIDEO = Video(id="m-7a3f21c4", collection_id="c-1", name="keynote", length=176.4
 
 
 def _job(**outcome: object) -> Job:
-    return Job("job-x-1", 1, "clip", ClipSubject(REQUEST, VIDEO), Outcome(**outcome), created_at=100.0)  # type: ignore[arg-type]
+    return Job("job-x-1", 1, "clip", ClipSubject.of(REQUEST, VIDEO), Outcome(**outcome), created_at=100.0)  # type: ignore[arg-type]
 
 
 def _polls(job: Job, *times: float) -> list[JobStatus]:

@@ -13,29 +13,26 @@ from typing import Any, NamedTuple
 from .. import ids, render
 from ..jobs import Job
 from ..matching import derive_shots
-from ..model import ClipRequest, ClipRule, RuleMatch, Shot, Video
+from ..model import ClipRequest, ClipRule, Shot, Video
 from ..outcomes import DEFAULT_OUTCOME, Outcome
 
 NAME = "clip"
 
 
 class ClipSubject(NamedTuple):
-    request: ClipRequest
+    """A clip request with its video. One flat tuple: every stored job keeps one, and each
+    object a job holds is one more for the garbage collector to walk."""
+
+    video_id: str
+    prompt: str
+    content_type: str
+    model_name: str
+    scene_index_id: str | None
     video: Video  # kept with the job, so a fixture reload cannot pull it from under the job
 
-
-def matches(match: RuleMatch, request: ClipRequest) -> bool:
-    if match.video_id is not None and match.video_id != request.video_id:
-        return False
-    if match.content_type is not None and match.content_type != request.content_type:
-        return False
-    if match.model_name is not None and match.model_name != request.model_name:
-        return False
-    if match.prompt_contains is not None and match.prompt_contains.lower() not in request.prompt.lower():
-        return False
-    if match.prompt_regex is not None and match.prompt_regex.search(request.prompt) is None:
-        return False
-    return True
+    @classmethod
+    def of(cls, request: ClipRequest, video: Video) -> ClipSubject:
+        return cls(*request, video)
 
 
 def stream_slug(seed: int, parts: list[tuple[str, list[tuple[float, float]]]]) -> str:
@@ -62,10 +59,24 @@ class ClipKind:
         }
 
     def rule_outcome(self, subject: ClipSubject) -> Outcome:
-        request = subject.request
+        request = subject
+        lowered = None
+        # The first rule whose every condition holds; one loop without calls, as it runs on every clip request.
         for rule in self._by_video.get(request.video_id, self._unscoped):
-            if matches(rule.match, request):
-                return rule.outcome
+            match = rule.match
+            if match.video_id is not None and match.video_id != request.video_id:
+                continue
+            if match.content_type is not None and match.content_type != request.content_type:
+                continue
+            if match.model_name is not None and match.model_name != request.model_name:
+                continue
+            if match.prompt_contains is not None:
+                lowered = lowered or request.prompt.lower()
+                if match.prompt_contains.lower() not in lowered:
+                    continue
+            if match.prompt_regex is not None and match.prompt_regex.search(request.prompt) is None:
+                continue
+            return rule.outcome
         return DEFAULT_OUTCOME
 
     @staticmethod
@@ -74,7 +85,7 @@ class ClipKind:
         explicit = job.outcome.shots
         if explicit:
             return explicit  # type: ignore[return-value]
-        return derive_shots(subject.video, subject.request.prompt, subject.request.content_type)
+        return derive_shots(subject.video, subject.prompt, subject.content_type)
 
     def final_data(self, job: Job, base_url: str) -> dict[str, Any]:
         video: Video = job.subject.video
@@ -95,7 +106,7 @@ class ClipKind:
         return data
 
     def describe(self, subject: ClipSubject) -> dict[str, Any]:
-        request = subject.request
+        request = subject
         return {
             "video_id": request.video_id,
             "prompt": request.prompt,
