@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# Empty: mockserver serve's own defaults (127.0.0.1, port 8000); set either to change it.
+HOST ?=
+PORT ?=
 ARGS ?=
 
 .PHONY: setup serve test check bench clean
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 serve: $(STAMP)
-	$(BIN)/mockserver serve --host $(HOST) --port $(PORT) $(ARGS)
+	$(BIN)/mockserver serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)

@@ -110,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the emulator")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s; beyond loopback the control API needs --admin-token)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default %(default)s; 0 picks a free port)")
     serve.add_argument("--fixtures", type=Path, default=None, help="fixtures folder (default: the bundled ones)")
     serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id (default %(default)s)")
     serve.add_argument("--public-url", default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
