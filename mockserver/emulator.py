@@ -32,7 +32,7 @@ class Emulator:
         self,
         fixtures: Fixtures,
         *,
-        seed: int = 0,
+        seed: int,
         store: JobStore | None = None,
         fixtures_dir: Path | None = None,
         callback_policy: CallbackPolicy | None = None,

@@ -21,6 +21,7 @@ import pytest
 
 from .control import Control, NamespaceControl
 from .receiver import CallbackReceiver
+from .settings import Settings
 
 CLOCK_MODES = ("real", "virtual")
 
@@ -87,7 +88,7 @@ class _Servers:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("videodb-emulator", "VideoDB emulator")
     group.addoption("--videodb-fixtures", default=None, help="fixtures folder for the VideoDB emulator (default: bundled)")
-    group.addoption("--videodb-seed", type=int, default=0, help="seed of the emulator's generated ids (default 0)")
+    group.addoption("--videodb-seed", type=int, default=Settings().seed, help="seed of the emulator's generated ids (default %(default)s)")
     group.addoption("--videodb-clock", choices=CLOCK_MODES, default="real", help="each test's clock: real, or virtual (frozen)")
 
 

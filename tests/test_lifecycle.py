@@ -99,7 +99,7 @@ def virtual_client(clock, tmp_path):
     )
     for source in default_fixtures_dir().glob("*.yaml"):
         (tmp_path / source.name).write_text(source.read_text())
-    emulator = Emulator(load_fixtures(tmp_path), store=MemoryStore(0, clock=clock))
+    emulator = Emulator(load_fixtures(tmp_path), seed=0, store=MemoryStore(0, clock=clock))
     recorder = ContractRecorder(create_app(Settings(), emulator=emulator))
     with TestClient(recorder, headers=AUTH) as client:
         yield client
@@ -191,7 +191,7 @@ def test_the_total_job_cap_evicts_the_oldest_across_keys():
 
 def test_a_long_flood_keeps_the_store_and_its_queues_small():
     store = MemoryStore(0, StoreLimits(max_jobs=50, max_jobs_per_namespace=20))
-    emulator = Emulator(load_fixtures(default_fixtures_dir()), store=store)
+    emulator = Emulator(load_fixtures(default_fixtures_dir()), seed=0, store=store)
     for i in range(3_000):
         emulator.create_clip(f"sk-k{i % 7}", ClipRequest(video_id="m-7a3f21c4", prompt="demo"))
     assert store.job_count == 50
