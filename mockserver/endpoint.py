@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,7 +22,8 @@ from .validation import parse_body, read_parameters, read_raw_body
 
 logger = logging.getLogger("mockserver")
 
-Authenticate = Callable[[dict[str, str]], str]  # request headers -> principal, or HttpError
+RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client sent them
+Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
 JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
 
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
@@ -33,9 +34,10 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
-def request_headers(scope: Scope) -> dict[str, str]:
-    """The request's headers by lower-case name (the first of repeated ones wins, as in Starlette)."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(scope["headers"])}
+def request_headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by lower-case name, still bytes (the first of repeated ones wins, as in
+    Starlette). Each reader decodes the few it needs: clients send many that nothing reads."""
+    return dict(reversed(scope["headers"]))
 
 
 def query_params(scope: Scope) -> dict[str, str]:
@@ -73,10 +75,11 @@ class OperationEndpoint:
         self.body_limit = body_limit
         self.public_url = public_url.rstrip("/") if public_url else None
 
-    def _base_url(self, scope: Scope, headers: dict[str, str]) -> str:
+    def _base_url(self, scope: Scope, headers: RawHeaders) -> str:
         if self.public_url:
             return self.public_url
-        host = headers.get("host") or "{}:{}".format(*scope["server"])
+        raw_host = headers.get(b"host")
+        host = raw_host.decode("latin-1") if raw_host else "{}:{}".format(*scope["server"])
         return f"{scope.get('scheme', 'http')}://{host}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -46,6 +46,7 @@ class KeysReset(NamedTuple):
 
 
 JobEvent = JobStarted | JobChanged | JobEnded | KeysReset
+_tuple_new = tuple.__new__
 Listener = Callable[[JobEvent], None]
 
 
@@ -84,12 +85,16 @@ class JobEngine:
         name = kind.name
         seed = self.seed
 
+        # tuple.__new__ with every field, not Job(...): a named tuple's own constructor is one more
+        # Python call, and this runs on every job-creating request.
         def build(sequence: int, now: float) -> Job:
-            return Job(ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url)
+            return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False))
 
         job = self.store.create(key, build)
-        for listener in self._listeners:
-            listener(JobStarted(key, job))
+        if self._listeners:
+            started = _tuple_new(JobStarted, (key, job))
+            for listener in self._listeners:
+                listener(started)
         return job
 
     def poll(self, key: str, job_id: str) -> Job:

@@ -23,7 +23,12 @@ class Call:
     params: dict[str, Any]
     body: Any
     base_url: str
-    headers: Mapping[str, str]
+    headers: Mapping[bytes, bytes]  # raw: read them with header()
+
+    def header(self, name: str) -> str | None:
+        """A request header by (lower-case) name, decoded."""
+        value = self.headers.get(name.encode("latin-1"))
+        return None if value is None else value.decode("latin-1")
 
 
 Answer = dict[str, Any] | bytes  # a JSON object, or one already encoded
@@ -63,7 +68,7 @@ class VideoDbHandlers:
     def create_clip(self, call: Call) -> Answer:
         body = call.body
         request = ClipRequest(call.params["video_id"], body["prompt"], body["content_type"], body["model_name"], body.get("scene_index_id"))
-        prefer = call.headers.get("prefer")
+        prefer = call.header("prefer")
         preference = parse_prefer(prefer) if prefer else None
         job = self.emulator.create_clip(call.key, request, preference, call.base_url, body.get("callback_url"))
         return render.processing_json(job.id, call.base_url)

@@ -32,7 +32,7 @@ class ClipSubject(NamedTuple):
 
     @classmethod
     def of(cls, request: ClipRequest, video: Video) -> ClipSubject:
-        return cls(*request, video)
+        return tuple.__new__(cls, (*request, video))  # no second Python call: one per clip request
 
 
 def stream_slug(seed: int, parts: list[tuple[str, list[tuple[float, float]]]]) -> str:
