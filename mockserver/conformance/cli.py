@@ -36,6 +36,13 @@ def _default(name: str) -> Any:
     return _DEFAULTS[name]
 
 
+def _setting(group: Any, flag: str, kind: Callable[[str], Any], help_text: str) -> None:
+    """An option whose default is the ConformSettings field of the same name; ``{default}`` in
+    ``help_text`` shows it."""
+    default = _default(flag.lstrip("-").replace("-", "_"))
+    group.add_argument(flag, type=kind, default=default, help=help_text.format(default=f"{default:g}"))
+
+
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     """An argparse type: ``kind`` (int or float) of the text, above 0."""
 
@@ -78,43 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     run = parser.add_argument_group("run")
     run.add_argument("--phases", type=_phases, default=_default("phases"), help=f"comma-separated, from {','.join(PHASES)} (default: all)")
-    run.add_argument("--seed", type=int, default=_default("seed"), help=f"makes a run reproducible (default {_default('seed'):g})")
-    run.add_argument(
-        "--max-examples",
-        type=_count,
-        default=_default("max_examples"),
-        help=f"generated requests per operation in the schema phase (default {_default('max_examples'):g})",
-    )
-    run.add_argument(
-        "--stateful-examples",
-        type=_count,
-        default=_default("stateful_examples"),
-        help=f"sequences through the OpenAPI links (default {_default('stateful_examples'):g}; 0 skips them)",
-    )
-    run.add_argument(
-        "--max-time",
-        type=_positive(float),
-        default=_default("max_time"),
-        help=f"seconds the schema phase may take (default {_default('max_time'):g})",
-    )
-    run.add_argument(
-        "--lifecycle-examples",
-        type=_positive(int),
-        default=_default("lifecycle_examples"),
-        help=f"scenarios of the job state machine (default {_default('lifecycle_examples'):g})",
-    )
-    run.add_argument(
-        "--lifecycle-steps",
-        type=_positive(int),
-        default=_default("lifecycle_steps"),
-        help=f"steps per scenario (default {_default('lifecycle_steps'):g})",
-    )
-    run.add_argument(
-        "--job-timeout",
-        type=_positive(float),
-        default=_default("job_timeout"),
-        help=f"seconds a job may take to finish (default {_default('job_timeout'):g})",
-    )
+    _setting(run, "--seed", int, "makes a run reproducible (default {default})")
+    _setting(run, "--max-examples", _count, "generated requests per operation in the schema phase (default {default})")
+    _setting(run, "--stateful-examples", _count, "sequences through the OpenAPI links (default {default}; 0 skips them)")
+    _setting(run, "--max-time", _positive(float), "seconds the schema phase may take (default {default})")
+    _setting(run, "--lifecycle-examples", _positive(int), "scenarios of the job state machine (default {default})")
+    _setting(run, "--lifecycle-steps", _positive(int), "steps per scenario (default {default})")
+    _setting(run, "--job-timeout", _positive(float), "seconds a job may take to finish (default {default})")
     run.add_argument(
         "--poll-interval",
         type=_positive(float),
@@ -123,28 +100,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     safety = parser.add_argument_group("safety")
-    safety.add_argument(
-        "--max-jobs",
-        type=_count,
-        default=_default("max_jobs"),
-        help=f"jobs created at most, over every phase (default {_default('max_jobs'):g}): each costs money",
-    )
+    _setting(safety, "--max-jobs", _count, "jobs created at most, over every phase (default {default}): each costs money")
     safety.add_argument("--read-only", action="store_true", help="create no job: no clip requests, no lifecycle or callback phase")
     safety.add_argument(
         "--rate-limit", type=float, default=None, help=f"requests per second (default: none local, {REMOTE_RATE_LIMIT:g} remote; 0 for none)"
     )
-    safety.add_argument(
-        "--request-timeout",
-        type=_positive(float),
-        default=_default("request_timeout"),
-        help=f"seconds to wait for an answer (default {_default('request_timeout'):g})",
-    )
-    safety.add_argument(
-        "--max-response-time",
-        type=_positive(float),
-        default=_default("max_response_time"),
-        help=f"slower answers fail max_response_time (default {_default('max_response_time'):g})",
-    )
+    _setting(safety, "--request-timeout", _positive(float), "seconds to wait for an answer (default {default})")
+    _setting(safety, "--max-response-time", _positive(float), "slower answers fail max_response_time (default {default})")
 
     callbacks = parser.add_argument_group("callbacks")
     callbacks.add_argument(
@@ -155,12 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     callbacks.add_argument("--callback-host", default=None, help="HOST[:PORT] at which the deployment reaches this machine")
     callbacks.add_argument("--callback-listen", default=None, help="address the receiver binds (default 127.0.0.1, or 0.0.0.0 with --callback-host)")
-    callbacks.add_argument(
-        "--callback-wait",
-        type=_positive(float),
-        default=_default("callback_wait"),
-        help=f"seconds to wait for callbacks once jobs end (default {_default('callback_wait'):g})",
-    )
+    _setting(callbacks, "--callback-wait", _positive(float), "seconds to wait for callbacks once jobs end (default {default})")
 
     output = parser.add_argument_group("output")
     output.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
