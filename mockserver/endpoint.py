@@ -26,6 +26,11 @@ RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client se
 Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
 JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
 
+# The base URL of each recent (scheme, Host): one string shared by every job that stores it,
+# instead of a new one per request.
+_BASE_URLS: dict[tuple[str, bytes], str] = {}
+_BASE_URLS_KEPT = 64
+
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
 
 
@@ -79,8 +84,15 @@ class OperationEndpoint:
         if self.public_url:
             return self.public_url
         raw_host = headers.get(b"host")
-        host = raw_host.decode("latin-1") if raw_host else "{}:{}".format(*scope["server"])
-        return f"{scope.get('scheme', 'http')}://{host}"
+        scheme = scope.get("scheme", "http")
+        if not raw_host:
+            return "{}://{}:{}".format(scheme, *scope["server"])
+        known = _BASE_URLS.get((scheme, raw_host))
+        if known is None:
+            if len(_BASE_URLS) >= _BASE_URLS_KEPT:
+                _BASE_URLS.clear()  # hosts are the client's to choose: keep a few, never many
+            known = _BASE_URLS[(scheme, raw_host)] = f"{scheme}://{raw_host.decode('latin-1')}"
+        return known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = request_headers(scope)
