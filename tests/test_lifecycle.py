@@ -199,3 +199,12 @@ def test_a_long_flood_keeps_the_store_and_its_queues_small():
         namespace = store._namespaces[f"sk-k{i}"]
         assert list(namespace.order) == list(namespace.jobs), "the eviction queue mirrors the jobs exactly"
         assert len(namespace.jobs) <= 20
+
+
+def test_every_host_gets_its_own_output_url_and_few_are_remembered(virtual_client):
+    from mockserver import endpoint
+
+    for i in range(150):
+        answer = virtual_client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers={"host": f"h{i}.test"})
+        assert answer.json()["data"]["output_url"].startswith(f"http://h{i}.test/async-response/")
+    assert len(endpoint._BASE_URLS) <= endpoint._BASE_URLS_KEPT, "hosts are the client's to choose: the cache stays small"
