@@ -36,6 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
             backoff_seconds=args.callback_backoff,
             timeout_seconds=args.callback_timeout,
             secret=args.callback_secret,
+            allow_self=args.callback_allow_self,
         ),
     )
     try:
@@ -120,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-allow", action="append", default=[], metavar="HOST", help="a host callbacks may go to besides loopback (repeatable; * for any)")
+    callbacks.add_argument(
+        "--callback-allow-self",
+        action="store_true",
+        help="let callbacks reach this emulator itself (off: a client could drive the control API through them)",
+    )
     callbacks.add_argument("--callback-secret", default=_CALLBACKS.secret, help="HMAC-SHA256 key of the X-Emulator-Signature header")
     callbacks.add_argument("--callback-attempts", type=int, default=_CALLBACKS.max_attempts, help="attempts per callback before giving up (default %(default)s)")
     callbacks.add_argument("--callback-backoff", type=float, default=_CALLBACKS.backoff_seconds, help="seconds before the 2nd attempt, doubled after each failure, on the key's clock (default %(default)s)")

@@ -109,10 +109,13 @@ class Emulator:
         preference: OutcomePatch | None = None,
         base_url: str | None = None,
         callback_url: str | None = None,
+        reached_at: tuple[tuple[str, int], ...] = (),
     ) -> Job:
+        """A clip job; ``reached_at`` lists where this request reached the emulator, so that a
+        callback can never be pointed back at it."""
         video = self.video(request.video_id)
         if callback_url is not None:
-            self.callback_policy.check_url(callback_url)
+            self.callback_policy.check_url(callback_url, own=reached_at)
         subject = ClipSubject.of(request, video)
         return self.engine.start(key, self.clips, subject, preference=preference, callback_url=callback_url, base_url=base_url)
 

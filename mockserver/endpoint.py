@@ -109,7 +109,7 @@ class OperationEndpoint:
             if self.operation.takes_body:
                 raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
                 body = parse_body(raw, self.operation)
-            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers))
+            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server")))
             extra = None
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)

@@ -12,6 +12,7 @@ from typing import Any
 from . import render
 from .emulator import Emulator
 from .model import ClipRequest
+from .callback_policy import own_addresses
 from .preferences import parse_prefer
 
 
@@ -24,6 +25,7 @@ class Call:
     body: Any
     base_url: str
     headers: Mapping[bytes, bytes]  # raw: read them with header()
+    server: tuple[str, int] | None = None  # the listening socket that took the request
 
     def header(self, name: str) -> str | None:
         """A request header by (lower-case) name, decoded."""
@@ -70,7 +72,9 @@ class VideoDbHandlers:
         request = ClipRequest(call.params["video_id"], body["prompt"], body["content_type"], body["model_name"], body.get("scene_index_id"))
         prefer = call.header("prefer")
         preference = parse_prefer(prefer) if prefer else None
-        job = self.emulator.create_clip(call.key, request, preference, call.base_url, body.get("callback_url"))
+        callback_url = body.get("callback_url")
+        reached_at = own_addresses(call.base_url, call.server) if callback_url else ()
+        job = self.emulator.create_clip(call.key, request, preference, call.base_url, callback_url, reached_at)
         return render.processing_json(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:

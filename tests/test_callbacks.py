@@ -181,6 +181,44 @@ def test_the_allowlist_can_name_more_hosts(start_emulator):
     assert answer.status_code == 200
 
 
+@pytest.mark.parametrize("allowed", [frozenset(), frozenset({"*"})], ids=["loopback only", "any host allowed"])
+def test_a_callback_can_never_reach_the_emulator_itself(start_emulator, allowed):
+    emulator = start_emulator(allowed_hosts=allowed)
+    port = httpx.URL(emulator.url).port
+    other = Control(emulator.url).namespace("sk-bystander")
+    httpx.post(f"{emulator.url}{CLIP}", json={"prompt": "x"}, headers={"x-access-token": "sk-bystander"})
+    spellings = [
+        f"{emulator.url}/_emulator/reset",
+        f"http://localhost:{port}/_emulator/reset",
+        f"http://127.0.0.2:{port}/_emulator/reset",
+        f"http://127.1:{port}/_emulator/reset",
+        f"http://[::1]:{port}/_emulator/reset",
+        f"http://[::ffff:127.0.0.1]:{port}/_emulator/reset",
+        f"http://0.0.0.0:{port}/_emulator/reset",
+    ]
+    for url in spellings:
+        answer = emulator.http.post(CLIP, json={"prompt": "x", "callback_url": url})
+        # 0.0.0.0 is no loopback address: the allowlist alone refuses it, unless any host may be called.
+        reason = "is not on the callback allowlist" if "0.0.0.0" in url and not allowed else "is this emulator itself"
+        assert answer.status_code == 400, url
+        assert reason in answer.json()["message"] and "body.callback_url" in answer.json()["message"], url
+    if allowed:  # a name the client gave as Host counts too, once any host may be called
+        spoofed = emulator.http.post(
+            CLIP, json={"prompt": "x", "callback_url": "http://emulator.test:9000/_emulator/reset"}, headers={"host": "emulator.test:9000"}
+        )
+        assert spoofed.status_code == 400 and "is this emulator itself" in spoofed.json()["message"]
+    assert emulator.ns.jobs() == [] and emulator.ns.deliveries() == []
+    assert len(other.jobs()) == 1, "nothing reached the control API: the bystander's job is still there"
+
+
+def test_reaching_the_emulator_itself_can_be_allowed(start_emulator):
+    emulator = start_emulator(allow_self=True, max_attempts=1)
+    answer = emulator.http.post(CLIP, json={"prompt": "x", "callback_url": f"{emulator.url}/_emulator/health"})
+    assert answer.status_code == 200
+    (attempt,) = emulator.attempts_until(1)
+    assert attempt["status"] == 405, "it was delivered to the emulator's own (GET-only) health route"
+
+
 def test_duplicate_delivery_fault(start_emulator, receiver):
     emulator = start_emulator()
     emulator.clip(receiver.url, prefer="callback=duplicate")
