@@ -24,10 +24,15 @@ _STANDARD = frozenset({"respond-async", "return", "wait", "handling"})
 _VALUED: dict[str, Term] = {t.prefer: t for t in TERMS if t.prefer}
 _FLAGS: dict[str, Term] = {t.prefer_flag: t for t in TERMS if t.prefer_flag}
 KNOWN = (*_VALUED, FLAGS_PREFERENCE)
-_ITEM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,"\s]+))?\s*(?:[;,]|$)')
+MAX_LENGTH = 4096
+# Possessive quantifiers (*+, ++, ?+): a failed match never backtracks into the spaces it ate,
+# so parsing a hostile header costs time linear in its length, never quadratic.
+_ITEM = re.compile(r'\s*+([A-Za-z][A-Za-z0-9_-]*+)\s*+(?:=\s*+("(?:[^"\\]|\\.)*+"|[^;,"\s]++))?+\s*+(?:[;,]|$)')
 
 
 def _split(header: str) -> dict[str, str]:
+    if len(header) > MAX_LENGTH:
+        raise InvalidInput(FIELD, f"must be at most {MAX_LENGTH} characters, got {len(header)}")
     values: dict[str, str] = {}
     position = 0
     text = header.strip()

@@ -117,3 +117,14 @@ def test_a_prefer_header_and_a_control_body_make_the_same_patch():
     }
     assert preferences.parse_prefer(header) == patch_from(body, "body")
     assert patch_from(body, "body").to_dict() == {**body, "callback": {"duplicate": True, "delay_seconds": 3.0, "out_of_order": True}}
+
+
+def test_a_hostile_prefer_header_is_refused_without_backtracking():
+    # Spaces on both sides of a value, then junk: the old grammar backtracked through every
+    # split of the spaces (seconds at a few thousand characters).
+    hostile = "a" + " " * 2000 + "=b" + " " * 2000 + "x"
+    with pytest.raises(InvalidInput, match="malformed"):
+        preferences.parse_prefer(hostile)
+    with pytest.raises(InvalidInput, match=f"at most {preferences.MAX_LENGTH} characters"):
+        preferences.parse_prefer("outcome=done;" + " " * preferences.MAX_LENGTH)
+    assert preferences.parse_prefer("outcome=done" + " " * 1000) == preferences.parse_prefer("outcome=done")
