@@ -30,6 +30,7 @@ def _error(response, status: int, code: str, *fragments: str) -> dict:
         ({"prompt": "x", "content_type": "highlights"}, ["body.content_type:", '"spoken"']),
         ({"prompt": "x", "model_name": "default"}, ["body.model_name:", '"ultra"']),
         ({"prompt": "x", "callback_url": "not a url"}, ["body.callback_url:"]),
+        ({"prompt": "x", "callback_url": "http://127.0.0.1:9/" + "a" * 2048}, ["body.callback_url:", "at most 2048"]),
         ({"prompt": "x" * 5000}, ["body.prompt:", "at most 4096"]),
         ([{"prompt": "x"}], ["body:", "type object"]),
         ("prompt", ["body:", "type object"]),
