@@ -29,6 +29,8 @@ def api_key_authenticator(emulator: Emulator) -> Authenticate:
 
 def admin_authenticator(token: str | None, open_without_token: bool) -> Authenticate:
     """Without a token the control API is open only where ``open_without_token`` (loopback) says so."""
+    if token == "":
+        raise ValueError("an empty admin token would let anyone use the control API")
 
     def authenticate(headers: RawHeaders) -> str:
         if token is None:

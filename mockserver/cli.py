@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import ipaddress
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import resources
 from .bench import cli as bench_cli
@@ -17,18 +19,57 @@ from .conformance import cli as conformance_cli
 from .errors import FixtureError
 
 
+ADMIN_TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
+
+
+class StartError(Exception):
+    """A setting the server cannot start with; its message says what to change."""
+
+
+def _admin_token(args: argparse.Namespace) -> str | None:
+    """The control API's token: --admin-token, else --admin-token-file, else $MOCKSERVER_ADMIN_TOKEN.
+    The last two keep it out of the process list."""
+    if args.admin_token is not None:
+        token, source = args.admin_token, "--admin-token"
+    elif args.admin_token_file is not None:
+        try:
+            token, source = args.admin_token_file.read_text(encoding="utf-8").strip(), "--admin-token-file"
+        except (OSError, UnicodeDecodeError) as error:
+            raise StartError(f"--admin-token-file {args.admin_token_file}: cannot read it ({error.__class__.__name__})") from None
+    elif ADMIN_TOKEN_VARIABLE in os.environ:
+        token, source = os.environ[ADMIN_TOKEN_VARIABLE], f"${ADMIN_TOKEN_VARIABLE}"
+    else:
+        return None
+    if not token:
+        raise StartError(f"{source} is empty: an empty admin token would leave the control API open to anyone")
+    return token
+
+
+def public_url(text: str) -> str:
+    """An argparse type: an absolute http(s) URL with a host, and nothing after its path."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL such as https://videodb.test")
+    return text
+
+
 def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from .app import create_app
     from .server import serve_forever
 
+    try:
+        admin_token = _admin_token(args)
+    except StartError as error:
+        print(f"mockserver: refusing to start: {error}", file=sys.stderr)
+        return 2
     settings = Settings(
         fixtures_dir=args.fixtures,
         seed=args.seed,
         public_url=args.public_url,
         body_limit=args.body_limit,
         frozen_clocks=args.clock == "virtual",
-        admin_token=args.admin_token,
+        admin_token=admin_token,
         admin_open=is_loopback(args.host),
         callbacks=CallbackPolicy(
             allowed_hosts=frozenset(args.callback_allow),
@@ -47,10 +88,11 @@ def _serve(args: argparse.Namespace) -> int:
     key = app.state.emulator.example_key()
 
     def announce(url: str) -> None:
-        shown = args.public_url or url
-        print(f"VideoDB emulator ready at {shown} (in {time.perf_counter() - started:.2f}s)", flush=True)
+        print(f"VideoDB emulator ready at {url} (in {time.perf_counter() - started:.2f}s)", flush=True)
         print(f"  API key: {key}", flush=True)
-        print(f'  try: curl -s -H "x-access-token: {key}" {shown}/collection/default', flush=True)
+        print(f'  try: curl -s -H "x-access-token: {key}" {url}/collection/default', flush=True)
+        if args.public_url:
+            print(f"  URLs in its answers start with {args.public_url.rstrip('/')} (--public-url)", flush=True)
         if not settings.admin_open and settings.admin_token is None:
             print("  control API (/_emulator/) is closed: it needs --admin-token beyond loopback", flush=True)
 
@@ -115,10 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default %(default)s; 0 picks a free port)")
     serve.add_argument("--fixtures", type=Path, default=None, help="fixtures folder (default: the bundled ones)")
     serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id (default %(default)s)")
-    serve.add_argument("--public-url", default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
+    serve.add_argument("--public-url", type=public_url, default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
     serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, help="largest request body, in bytes (default %(default)s)")
     serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
     serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
+    serve.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE", help=f"read the admin token from FILE (or set ${ADMIN_TOKEN_VARIABLE}): it stays out of ps")
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-allow", action="append", default=[], metavar="HOST", help="a host callbacks may go to besides loopback (repeatable; * for any)")
     callbacks.add_argument(

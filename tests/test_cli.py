@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 
@@ -42,21 +44,20 @@ def test_serve_refuses_bad_fixtures(tmp_path):
     assert result.returncode == 2 and "a.yaml: videos" in result.stderr
 
 
-def test_serve_prints_a_url_and_key_that_work():
+@contextmanager
+def _served(*args: str, env: dict[str, str] | None = None, lines: int = 3) -> Iterator[tuple[str, list[str]]]:
+    """`mockserver serve` in a process of its own: the URL it announced, and its start-up lines."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--fixtures", str(default_fixtures_dir())],
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--fixtures", str(default_fixtures_dir()), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
-        ready = process.stdout.readline()
-        key_line = process.stdout.readline()
-        assert ready.startswith("VideoDB emulator ready at http://127.0.0.1:"), ready + process.stderr.read()
-        url = ready.split(" at ")[1].split()[0]
-        key = key_line.split("API key:")[1].strip()
-        answer = httpx.get(f"{url}/collection/default", headers={"x-access-token": key})
-        assert answer.status_code == 200 and answer.json()["data"]["id"] == "c-product-videos"
+        said = [process.stdout.readline() for _ in range(lines)]
+        assert said[0].startswith("VideoDB emulator ready at http://127.0.0.1:"), said[0] + process.stderr.read()
+        yield said[0].split(" at ")[1].split()[0], said
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -65,3 +66,41 @@ def test_serve_prints_a_url_and_key_that_work():
             os.kill(process.pid, signal.SIGKILL)
             raise
     assert process.returncode in (0, -signal.SIGINT)
+
+
+def test_serve_prints_a_url_and_key_that_work():
+    with _served() as (url, lines):
+        key = lines[1].split("API key:")[1].strip()
+        answer = httpx.get(f"{url}/collection/default", headers={"x-access-token": key})
+        assert answer.status_code == 200 and answer.json()["data"]["id"] == "c-product-videos"
+
+
+def test_the_start_up_line_names_the_real_address_beside_a_public_url():
+    with _served("--public-url", "https://videodb.test", lines=4) as (url, lines):
+        assert "https://videodb.test" not in lines[0], "the ready line is where the server really listens"
+        assert "https://videodb.test (--public-url)" in lines[3]
+        answer = httpx.post(f"{url}/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers={"x-access-token": "sk-cli"})
+        assert answer.json()["data"]["output_url"].startswith("https://videodb.test/async-response/")
+
+
+def test_a_public_url_must_be_an_absolute_http_url():
+    for bad in ("ftp://videodb.test", "videodb.test", "https://", "https://videodb.test/?a=1"):
+        result = _cli("serve", "--port", "0", "--public-url", bad)
+        assert result.returncode == 2 and "not an absolute http(s) URL" in result.stderr, bad
+
+
+def test_an_empty_admin_token_is_refused_at_start(tmp_path):
+    empty = tmp_path / "token"
+    empty.write_text("\n")
+    for args, env in ((["--admin-token", ""], {}), (["--admin-token-file", str(empty)], {}), ([], {"MOCKSERVER_ADMIN_TOKEN": ""})):
+        result = _cli("serve", "--port", "0", *args, env={**os.environ, **env})
+        assert result.returncode == 2 and "empty" in result.stderr and "control API" in result.stderr, args
+
+
+def test_the_admin_token_can_come_from_a_file_or_the_environment(tmp_path):
+    secret = tmp_path / "token"
+    secret.write_text("from-a-file\n")
+    for args, env, token in ((["--admin-token-file", str(secret)], {}, "from-a-file"), ([], {"MOCKSERVER_ADMIN_TOKEN": "from-env"}, "from-env")):
+        with _served(*args, env=env) as (url, _):
+            assert httpx.get(f"{url}/_emulator/health").status_code == 401
+            assert httpx.get(f"{url}/_emulator/health", headers={"x-admin-token": token}).status_code == 200
