@@ -28,7 +28,7 @@ class CallbackPolicy:
     allowed_hosts: frozenset[str] = frozenset()  # beyond loopback, which is always allowed; "*" allows any
     max_attempts: int = 5
     backoff_seconds: float = 1.0  # before the 2nd attempt; doubled for each one after
-    timeout_seconds: float = 5.0  # per attempt, in real time
+    timeout_seconds: float = 5.0  # the deadline of each whole attempt, in real time
     secret: str = "emulator-callback-secret"
     max_pending: int = 10_000  # deliveries waiting or in flight, across keys
     max_in_flight: int = 32

@@ -58,7 +58,7 @@ class Dispatcher:
         self._client: httpx.AsyncClient | None = None
         self._httpx: Any = None  # the httpx module, imported on the first delivery
         self._slots: asyncio.Semaphore | None = None
-        self._attempt_tasks: set[asyncio.Task[None]] = set()
+        self._attempt_tasks: dict[asyncio.Task[None], str] = {}  # in flight, with their key
         engine.subscribe(self._on_event)
 
     # Told by the engine, on request handlers' thread ---------------------------------------------
@@ -101,8 +101,12 @@ class Dispatcher:
         self._pending.append(pending)
 
     def _forget(self, key: str | None) -> None:
+        """A reset: the key's callbacks stop now, those waiting and those on the wire alike."""
         self._watched = {watched: epoch for watched, epoch in self._watched.items() if key is not None and watched[0] != key}
         self._pending = [p for p in self._pending if key is not None and p.key != key]
+        for task, owner in list(self._attempt_tasks.items()):
+            if key is None or owner == key:
+                task.cancel()
 
     def _wake_up(self) -> None:
         if self._wake is not None:
@@ -160,9 +164,12 @@ class Dispatcher:
                 continue
             self._in_flight += 1
             task = asyncio.create_task(self._attempt(pending))
-            self._attempt_tasks.add(task)
-            task.add_done_callback(self._attempt_tasks.discard)
+            self._attempt_tasks[task] = pending.key
+            task.add_done_callback(self._finished_attempt)
         self._pending = waiting
+
+    def _finished_attempt(self, task: asyncio.Task[None]) -> None:
+        self._attempt_tasks.pop(task, None)
 
     def _http(self) -> httpx.AsyncClient:
         """The HTTP client, made on the first delivery: importing httpx costs a tenth of a second
@@ -191,9 +198,11 @@ class Dispatcher:
         error: str | None = None
         try:
             async with self._slots:
-                response = await client.post(url, content=pending.payload, headers=headers)
+                # A deadline for the whole attempt: httpx's own timeouts restart on every byte,
+                # so a receiver that drips its answer would hold the attempt for as long as it liked.
+                response = await asyncio.wait_for(client.post(url, content=pending.payload, headers=headers), self.policy.timeout_seconds)
             status = response.status_code
-        except self._httpx.TimeoutException:
+        except (self._httpx.TimeoutException, asyncio.TimeoutError):
             error = f"timeout after {self.policy.timeout_seconds:g}s"
         except self._httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -311,6 +313,60 @@ def test_resetting_a_key_cancels_its_pending_callbacks(start_emulator, receiver)
     emulator.ns.clock.advance(5)
     time.sleep(0.3)
     assert receiver.deliveries == []
+
+
+def test_a_reset_stops_an_attempt_on_the_wire(receiver):
+    receiver.hang_next()
+    recorder = ContractRecorder(create_app(Settings(callbacks=CallbackPolicy(secret=SECRET, timeout_seconds=60))))
+    dispatcher = recorder.app.state.dispatcher
+    with ServerThread(recorder) as server:
+        emulator = Emulator(server)
+        emulator.clip(receiver.url)
+        deadline = time.monotonic() + 10
+        while dispatcher._in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert dispatcher._in_flight == 1, "the attempt is waiting on the hanging receiver"
+        emulator.ns.reset()
+        deadline = time.monotonic() + 10
+        while dispatcher._in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert dispatcher._in_flight == 0, "cancelled by the reset, not left to its 60 s timeout"
+        assert emulator.ns.deliveries() == []
+        emulator.http.close()
+    assert_conforms(recorder)
+
+
+def _dripping_receiver() -> tuple[socket.socket, str, threading.Event]:
+    """A receiver that answers one byte at a time, forever: each byte restarts a read timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n" + b"x" * 100_000:
+                if done.wait(0.1):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, "http://127.0.0.1:{}/drip".format(listener.getsockname()[1]), done
+
+
+def test_the_callback_timeout_is_a_deadline_for_the_whole_attempt(start_emulator):
+    listener, url, done = _dripping_receiver()
+    try:
+        emulator = start_emulator(timeout_seconds=1, max_attempts=1)
+        emulator.clip(url)
+        (attempt,) = emulator.attempts_until(1, timeout=15)
+        assert attempt["error"] == "timeout after 1s" and attempt["status"] is None
+    finally:
+        done.set()
+        listener.close()
 
 
 def test_the_callback_body_follows_the_contract(start_emulator, receiver):
