@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
     )
     api_routes = list(routes)
-    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open), settings)
+    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open, settings.admin_hosts), settings)
     dispatcher = Dispatcher(emulator.callback_policy, emulator.engine)
 
     @contextlib.asynccontextmanager

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 
+from .callback_policy import is_loopback
 from .emulator import Emulator
 from .endpoint import Authenticate, RawHeaders
 from .http_errors import HttpError
@@ -27,12 +29,39 @@ def api_key_authenticator(emulator: Emulator) -> Authenticate:
     return authenticate
 
 
-def admin_authenticator(token: str | None, open_without_token: bool) -> Authenticate:
-    """Without a token the control API is open only where ``open_without_token`` (loopback) says so."""
+def _host_name(host: bytes) -> str:
+    """The name in a Host header, without its port: ``[::1]:80`` -> ``::1``, ``a.test:80`` -> ``a.test``."""
+    text = host.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1 : text.find("]")] if "]" in text else text
+    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+
+
+def _same_origin(origin: bytes, host: bytes | None) -> bool:
+    parts = urlsplit(origin.decode("latin-1"))
+    return host is not None and parts.scheme in ("http", "https") and parts.netloc.lower() == host.decode("latin-1").lower()
+
+
+def admin_authenticator(token: str | None, open_without_token: bool, allowed_hosts: frozenset[str] | None = None) -> Authenticate:
+    """Without a token the control API is open only where ``open_without_token`` (loopback) says so.
+
+    A browser may be steered at it too: a request from another site (its ``Origin`` is not the
+    emulator's own) is refused always, and while it is open without a token only the host names
+    in ``allowed_hosts`` are answered, so a DNS name rebound to 127.0.0.1 reaches nothing.
+    ``allowed_hosts`` None answers any name (in-process apps, whose Host is made up).
+    """
     if token == "":
         raise ValueError("an empty admin token would let anyone use the control API")
 
     def authenticate(headers: RawHeaders) -> str:
+        host = headers.get(b"host")
+        origin = headers.get(b"origin")
+        if origin is not None and not _same_origin(origin, host):
+            raise HttpError(403, "forbidden", "header.origin: a request from another site may not use the control API")
+        if token is None and allowed_hosts is not None:
+            name = _host_name(host) if host else ""
+            if name not in allowed_hosts and not is_loopback(name):
+                raise HttpError(403, "forbidden", "header.host: without --admin-token the control API answers only its own host names")
         if token is None:
             if open_without_token:
                 return "admin"

@@ -49,7 +49,7 @@ class CallbackPolicy:
             port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 80)
         except ValueError:
             raise InvalidInput(field_name, "has a port that is not a number from 0 to 65535") from None
-        if not ("*" in self.allowed_hosts or host in self.allowed_hosts or _is_loopback(host)):
+        if not ("*" in self.allowed_hosts or host in self.allowed_hosts or is_loopback(host)):
             allowed = ", ".join(sorted({"loopback", *self.allowed_hosts}))
             raise InvalidInput(field_name, f"host {host!r} is not on the callback allowlist ({allowed}); see --callback-allow")
         if not self.allow_self and _reaches(host, port, own):
@@ -88,8 +88,9 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP, in any spelling a resolver accepts."""
+    if host.strip("[]").lower() in LOOPBACK_NAMES:
         return True
     address = _address(host)
     return address is not None and address.is_loopback
@@ -98,7 +99,7 @@ def _is_loopback(host: str) -> bool:
 def _is_this_machine(host: str) -> bool:
     """Loopback, or the unspecified address (connecting to 0.0.0.0 reaches this machine)."""
     address = _address(host)
-    return _is_loopback(host) or (address is not None and address.is_unspecified)
+    return is_loopback(host) or (address is not None and address.is_unspecified)
 
 
 def _reaches(host: str, port: int, own: Iterable[tuple[str, int]]) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import resources
 from .bench import cli as bench_cli
-from .callback_policy import CallbackPolicy
+from .callback_policy import CallbackPolicy, is_loopback
 from .settings import Settings
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
@@ -71,6 +70,7 @@ def _serve(args: argparse.Namespace) -> int:
         frozen_clocks=args.clock == "virtual",
         admin_token=admin_token,
         admin_open=is_loopback(args.host),
+        admin_hosts=frozenset(h for h in (args.host.strip("[]").lower(), urlsplit(args.public_url or "").hostname) if h),
         callbacks=CallbackPolicy(
             allowed_hosts=frozenset(args.callback_allow),
             max_attempts=args.callback_attempts,
@@ -101,15 +101,6 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     serve_forever(app, args.host, args.port, on_ready=announce, log_level=args.log_level)
     return 0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _check(args: argparse.Namespace) -> int:

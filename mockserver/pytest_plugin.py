@@ -74,7 +74,9 @@ class _Servers:
             from .app import Settings, create_app
             from .server import ServerThread
 
-            thread = ServerThread(create_app(Settings(fixtures_dir=fixtures, seed=seed))).start()
+            # Loopback only, so a page in a browser on this machine cannot reach the control API by a rebound name.
+            settings = Settings(fixtures_dir=fixtures, seed=seed, admin_hosts=frozenset({"127.0.0.1"}))
+            thread = ServerThread(create_app(settings)).start()
             self._running[key] = (thread, EmulatorServer(thread.url, Control(thread.url), fixtures, seed))
         return self._running[key][1]
 

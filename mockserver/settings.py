@@ -21,4 +21,6 @@ class Settings:
     frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
     admin_token: str | None = None
     admin_open: bool = True  # without a token, the control API answers only when served on loopback
+    # Host names the control API answers while it has no token (loopback names always); None: any.
+    admin_hosts: frozenset[str] | None = None
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)

@@ -104,3 +104,10 @@ def test_the_admin_token_can_come_from_a_file_or_the_environment(tmp_path):
         with _served(*args, env=env) as (url, _):
             assert httpx.get(f"{url}/_emulator/health").status_code == 401
             assert httpx.get(f"{url}/_emulator/health", headers={"x-admin-token": token}).status_code == 200
+
+
+def test_the_served_control_api_answers_only_its_own_names():
+    with _served() as (url, _):
+        assert httpx.get(f"{url}/_emulator/health").status_code == 200
+        assert httpx.get(f"{url}/_emulator/health", headers={"host": "rebound.example"}).status_code == 403
+        assert httpx.get(f"{url}/_emulator/health", headers={"origin": "https://evil.example"}).status_code == 403

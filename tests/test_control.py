@@ -229,6 +229,31 @@ def test_the_control_api_is_closed_beyond_loopback_without_a_token():
     assert_conforms(recorder)
 
 
+@pytest.mark.parametrize("token", [None, "s3cret"], ids=["open on loopback", "with a token"])
+def test_browsers_cannot_be_steered_at_the_control_api(token):
+    """Cross-site requests (Origin) and DNS names rebound to loopback (Host) reach nothing."""
+    recorder = ContractRecorder(create_app(Settings(admin_token=token, admin_hosts=frozenset({"127.0.0.1"}))))
+    credentials = {"x-admin-token": token} if token else {}
+    with ServerThread(recorder) as server:
+        port = httpx.URL(server.url).port
+
+        def reset_all(**headers: str) -> httpx.Response:
+            return httpx.post(f"{server.url}/_emulator/reset", headers={**credentials, **headers})
+
+        assert reset_all(origin="http://evil.example").status_code == 403
+        assert "header.origin" in reset_all(origin="http://evil.example").json()["message"]
+        assert reset_all(origin=f"http://127.0.0.1:{port}").status_code == 200, "the emulator's own origin is fine"
+        for own in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+            assert reset_all(host=own).status_code == 200, own
+        rebound = reset_all(host=f"rebound.example:{port}")
+        if token:
+            assert rebound.status_code == 200, "with a token, the token is the credential whatever the name"
+        else:
+            assert rebound.status_code == 403 and "header.host" in rebound.json()["message"]
+        assert httpx.get(f"{server.url}/collection/default", headers={"x-access-token": KEY, "origin": "http://evil.example"}).status_code == 200
+    assert_conforms(recorder)
+
+
 def test_control_calls_stay_out_of_the_journal(control):
     ns = control.namespace(KEY)
     ns.jobs()
