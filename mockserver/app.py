@@ -67,7 +67,9 @@ class EmulatorApp:
                 if len(path) > 1:
                     path = path.rstrip("/") or "/"
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
-            for pattern, methods, app in self._table.get((path.split("/", 2)[1], path.count("/")), ()):
+            # A target like `OPTIONS *` has no first segment: it finds no operation and Starlette answers it.
+            first = path.split("/", 2)[1] if path.startswith("/") else ""
+            for pattern, methods, app in self._table.get((first, path.count("/")), ()):
                 found = pattern.match(path)
                 if found is not None:
                     if scope["method"] not in methods:

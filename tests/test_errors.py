@@ -128,6 +128,20 @@ def test_leading_double_slashes_are_forgiven_on_the_wire(live_server, path):
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "GET", "POST"])
+def test_a_target_that_is_not_a_path_gets_a_json_answer(live_server, method):
+    """`OPTIONS *` is a valid request line; no operation answers it, and it is no server error."""
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(f"{method} * HTTP/1.1\r\nHost: {host}\r\nx-access-token: {KEY}\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    status_line, _, rest = reply.partition(b"\r\n")
+    assert status_line in (b"HTTP/1.1 404 Not Found", b"HTTP/1.1 405 Method Not Allowed"), reply[:200]
+    assert b'"success":false' in rest and b"application/json" in rest
+
+
 def test_bad_input_leaves_stored_jobs_intact(client):
     created = client.post(CLIP, json={"prompt": "demo"}).json()["data"]
     for raw in (b"{", b"\xff", b"[" * 10_000, b"{}"):
