@@ -116,27 +116,28 @@ def test_slashes_are_forgiven(client, path):
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("path", ["//video", "//collection//default//"])
-def test_leading_double_slashes_are_forgiven_on_the_wire(live_server, path):
-    """HTTP clients read a leading `//` as a host, so send the request line by hand."""
+def _by_hand(live_server, method: str, target: str) -> bytes:
+    """One request whose request line is written by hand (HTTP clients would rewrite it); the whole reply."""
     host, port = live_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:
-        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nx-access-token: {KEY}\r\nConnection: close\r\n\r\n".encode())
+        conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nx-access-token: {KEY}\r\nConnection: close\r\n\r\n".encode())
         reply = b""
         while chunk := conn.recv(65536):
             reply += chunk
+    return reply
+
+
+@pytest.mark.parametrize("path", ["//video", "//collection//default//"])
+def test_leading_double_slashes_are_forgiven_on_the_wire(live_server, path):
+    """HTTP clients read a leading `//` as a host, so send the request line by hand."""
+    reply = _by_hand(live_server, "GET", path)
     assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "GET", "POST"])
 def test_a_target_that_is_not_a_path_gets_a_json_answer(live_server, method):
     """`OPTIONS *` is a valid request line; no operation answers it, and it is no server error."""
-    host, port = live_server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=5) as conn:
-        conn.sendall(f"{method} * HTTP/1.1\r\nHost: {host}\r\nx-access-token: {KEY}\r\nConnection: close\r\n\r\n".encode())
-        reply = b""
-        while chunk := conn.recv(65536):
-            reply += chunk
+    reply = _by_hand(live_server, method, "*")
     status_line, _, rest = reply.partition(b"\r\n")
     assert status_line in (b"HTTP/1.1 404 Not Found", b"HTTP/1.1 405 Method Not Allowed"), reply[:200]
     assert b'"success":false' in rest and b"application/json" in rest
