@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,6 +31,7 @@ JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
 # instead of a new one per request.
 _BASE_URLS: dict[tuple[str, bytes], str] = {}
 _BASE_URLS_KEPT = 64
+_HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
 
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
 
@@ -89,6 +91,8 @@ class OperationEndpoint:
             return "{}://{}:{}".format(scheme, *scope["server"])
         known = _BASE_URLS.get((scheme, raw_host))
         if known is None:
+            if _HOST.fullmatch(raw_host) is None:  # it becomes part of every URL handed out
+                raise HttpError(400, "invalid_request", "header.host: must be a host name or IP address, with an optional port")
             if len(_BASE_URLS) >= _BASE_URLS_KEPT:
                 _BASE_URLS.clear()  # hosts are the client's to choose: keep a few, never many
             known = _BASE_URLS[(scheme, raw_host)] = f"{scheme}://{raw_host.decode('latin-1')}"

@@ -143,6 +143,19 @@ def test_a_target_that_is_not_a_path_gets_a_json_answer(live_server, method):
     assert b'"success":false' in rest and b"application/json" in rest
 
 
+@pytest.mark.parametrize("host", ["a b", "x/y", "evil@host", "h:99x", "h:123456", "h<script>"])
+def test_a_malformed_host_never_becomes_part_of_a_url(client, host):
+    answer = client.post(CLIP, json={"prompt": "x"}, headers={"host": host})
+    _error(answer, 400, "invalid_request", "header.host:")
+    assert client.get("/collection/default", headers={"host": host}).status_code == 400
+
+
+@pytest.mark.parametrize("host", ["videodb.test:9000", "[::1]:8000", "127.0.0.1", "my_emulator"])
+def test_well_formed_hosts_make_the_output_url(client, host):
+    answer = client.post(CLIP, json={"prompt": "x"}, headers={"host": host})
+    assert answer.json()["data"]["output_url"].startswith(f"http://{host}/async-response/")
+
+
 def test_bad_input_leaves_stored_jobs_intact(client):
     created = client.post(CLIP, json={"prompt": "demo"}).json()["data"]
     for raw in (b"{", b"\xff", b"[" * 10_000, b"{}"):
