@@ -7,6 +7,7 @@ match ``fixture_schema.yaml``; their lists are then merged and checked as a whol
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -37,18 +38,67 @@ def _key_path(parts: Any) -> str:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Bounds on what a fixture file may be, checked before its document is built.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32
+_EXCERPT = 160  # a message quotes at most this much of a value
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + f"… ({len(text)} characters)"
+
+
+def _structure_fault(text: str) -> str | None:
+    """What makes a text unsafe to build into a document, found from its parse events alone:
+    aliases (a few lines can stand for a document of billions of nodes) or deep nesting."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            return "uses a YAML alias (*name): write each value out, aliases can make a small file a huge document"
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"nests deeper than {MAX_DEPTH} levels"
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+def _non_finite(value: Any, parts: tuple[Any, ...] = ()) -> list[str]:
+    """Key paths of the .inf and .nan numbers in a document: JSON has none, so no answer could carry them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [_key_path(parts)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _non_finite(item, (*parts, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _non_finite(item, (*parts, index))]
+    return []
+
+
 def _read_file(path: Path, reasons: list[str]) -> dict[str, Any] | None:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            reasons.append(f"{path.name}: {size} bytes, more than the {MAX_FILE_BYTES} a fixture file may hold")
+            return None
+        text = path.read_text(encoding="utf-8")
+        fault = _structure_fault(text)
+        if fault is not None:
+            reasons.append(f"{path.name}: {fault}")
+            return None
+        document = yaml.load(text, Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        reasons.append(f"{path.name}: cannot read as YAML: {exc}")
+        reasons.append(f"{path.name}: cannot read as YAML: {_excerpt(str(exc))}")
         return None
     if document is None:
         return {}
+    infinite = _non_finite(document)
+    for where in infinite:
+        reasons.append(f"{path.name}: {where}: must be a finite number (.inf and .nan have no JSON form)")
     errors = sorted(_file_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     for error in errors:
-        reasons.append(f"{path.name}: {_key_path(error.absolute_path)}: {error.message}")
-    return None if errors else document
+        reasons.append(f"{path.name}: {_key_path(error.absolute_path)}: {_excerpt(error.message)}")
+    return None if errors or infinite else document
 
 
 def _segments(items: list[dict[str, Any]], text_key: str) -> tuple[Segment, ...]:
@@ -101,6 +151,10 @@ def load_fixtures(folder: str | Path) -> Fixtures:
         raise FixtureError([f"{folder}: holds no *.yaml fixture files"])
 
     reasons: list[str] = []
+    inside = folder.resolve()
+    for path in [p for p in files if p.is_symlink() and inside not in p.resolve().parents]:
+        reasons.append(f"{path.name}: links to a file outside the folder; not read")
+        files.remove(path)
     collections: dict[str, Collection] = {}
     defaults: list[str] = []
     videos: dict[str, Video] = {}

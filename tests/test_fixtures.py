@@ -101,3 +101,46 @@ def test_derived_shots_are_the_best_overlaps_in_time_order(tmp_path):
 
 def test_terms_drop_filler_and_fold_plurals():
     assert terms("Show me ALL the goals, please!") == {"goal"}
+
+
+@pytest.mark.parametrize("spelling", [".inf", "-.inf", ".nan", ".NaN"])
+def test_numbers_without_a_json_form_are_refused_with_their_key_path(tmp_path, spelling):
+    bad = VIDEO.replace("length: 20", f"length: {spelling}")
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, videos=bad))
+    assert "videos.yaml: videos[0].length: must be a finite number" in reasons
+
+
+def test_yaml_aliases_are_refused_before_the_document_is_built(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )  # 9 * 5**20 leaves, were it built
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO, bomb=bomb))
+    assert "bomb.yaml: uses a YAML alias" in reasons
+
+
+def test_deep_nesting_and_huge_files_are_refused(tmp_path, monkeypatch):
+    import mockserver.fixtures as fixtures
+
+    deep = "videos: " + "[" * 40 + "]" * 40 + "\n"
+    assert f"deep.yaml: nests deeper than {fixtures.MAX_DEPTH} levels" in _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO, deep=deep))
+    (tmp_path / "deep.yaml").unlink()
+    monkeypatch.setattr(fixtures, "MAX_FILE_BYTES", 100)
+    assert "b.yaml:" in _reasons(tmp_path) and "more than the 100 a fixture file may hold" in _reasons(tmp_path)
+
+
+def test_a_fault_quotes_a_short_excerpt_never_the_whole_value(tmp_path):
+    huge = "x" * 200_000
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO.replace("length: 20", f"length: {huge}")))
+    assert "b.yaml: videos[0].length:" in reasons and len(reasons) < 2_000
+
+
+def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0:the secret line\n")
+    folder = tmp_path / "fixtures"
+    folder.mkdir()
+    _folder(folder, a=COLLECTION, b=VIDEO)
+    (folder / "c.yaml").symlink_to(outside)
+    reasons = _reasons(folder)
+    assert "c.yaml: links to a file outside the folder; not read" in reasons and "secret line" not in reasons
