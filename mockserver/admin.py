@@ -132,21 +132,25 @@ class AdminHandlers:
     def get_clock(self, call: Call) -> Answer:
         return self._clock(call)
 
+    def _moved(self, call: Call) -> Answer:
+        self.engine.clock_moved(call.params["key"])
+        return self._clock(call)
+
     def set_clock(self, call: Call) -> Answer:
         self.emulator.clock(call.params["key"]).set(float(call.body["now"]))
-        return self._clock(call)
+        return self._moved(call)
 
     def advance_clock(self, call: Call) -> Answer:
         self.emulator.clock(call.params["key"]).advance(float(call.body["seconds"]))
-        return self._clock(call)
+        return self._moved(call)
 
     def freeze_clock(self, call: Call) -> Answer:
         self.emulator.clock(call.params["key"]).freeze()
-        return self._clock(call)
+        return self._moved(call)
 
     def unfreeze_clock(self, call: Call) -> Answer:
         self.emulator.clock(call.params["key"]).unfreeze()
-        return self._clock(call)
+        return self._moved(call)
 
     def get_journal(self, call: Call) -> Answer:
         entries = self.emulator.journal(call.params["key"]).entries(call.params.get("method"), call.params.get("path"))

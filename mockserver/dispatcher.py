@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any
 from . import __version__, ids, render
 from .callback_policy import ATTEMPT_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, CallbackPolicy, signature
 from .deliveries import DeliveryAttempt
-from .engine import JobChanged, JobEngine, JobEnded, JobEvent, JobStarted, KeysReset
+from .engine import ClockMoved, JobChanged, JobEngine, JobEnded, JobEvent, JobStarted, KeysReset
 from .errors import NotFound
 from .jobs import Job
 
 if TYPE_CHECKING:
     import httpx
 
-_TICK_SECONDS = 0.02  # how often pending work is re-examined; clocks may move at any time
+# Waiting work is looked at when it falls due on a running clock, when the engine says something
+# changed (a job, a clock moved through the control API), and at least this often, for clocks
+# moved without a word (a base clock an in-process user drives).
+_RECHECK_SECONDS = 1.0
 _ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
@@ -72,7 +75,7 @@ class Dispatcher:
             if epoch is not None:
                 self._queue(event.key, epoch, event.job)
                 self._wake_up()
-        elif type(event) is JobChanged:
+        elif type(event) is JobChanged or type(event) is ClockMoved:
             self._wake_up()
         elif type(event) is KeysReset:
             self._forget(event.key)
@@ -133,12 +136,32 @@ class Dispatcher:
         assert self._wake is not None
         while True:
             self._tick()
-            busy = bool(self._watched or self._pending)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=_TICK_SECONDS if busy else None)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._next_wait())
             except asyncio.TimeoutError:
                 pass
+
+    def _next_wait(self) -> float | None:
+        """Real seconds until the soonest waiting work falls due; None when nothing waits.
+
+        Only running clocks count: a frozen one moves through the control API, which wakes us."""
+        if not (self._watched or self._pending):
+            return None
+        soonest = _RECHECK_SECONDS
+        for (key, job_id), epoch in self._watched.items():
+            job = self._engine.read_if_current(key, epoch, job_id)  # never brings a reset key back
+            clock = None if job is None else self._store.clock(key)
+            if job is not None and clock is not None and not clock.frozen:
+                soonest = min(soonest, job.created_at + job.outcome.processing_seconds - clock.now())
+        for pending in self._pending:
+            if not self._is_current(pending.key, pending.epoch):
+                continue
+            clock = self._store.clock(pending.key)
+            if not clock.frozen:
+                due = pending.due if pending.held_until is None else max(pending.due, pending.held_until)
+                soonest = min(soonest, due - clock.now())
+        return max(soonest, 0.0)
 
     def _is_current(self, key: str, epoch: int) -> bool:
         return self._store.epoch(key) == epoch

@@ -41,11 +41,17 @@ class JobEnded(NamedTuple):
     job: Job
 
 
+class ClockMoved(NamedTuple):
+    """A key's clock was set, advanced, frozen or unfrozen: its jobs may be due sooner or later."""
+
+    key: str
+
+
 class KeysReset(NamedTuple):
     key: str | None  # None: every key
 
 
-JobEvent = JobStarted | JobChanged | JobEnded | KeysReset
+JobEvent = JobStarted | JobChanged | JobEnded | ClockMoved | KeysReset
 _tuple_new = tuple.__new__
 Listener = Callable[[JobEvent], None]
 
@@ -124,6 +130,10 @@ class JobEngine:
         _, after = self.store.update(key, job_id, lambda job: job.rescheduled(patch.apply(job.outcome, "override")))
         self._announce(JobChanged(key, after))
         return after
+
+    def clock_moved(self, key: str) -> None:
+        """Tell subscribers that the key's clock jumped, so work timed on it is looked at again."""
+        self._announce(ClockMoved(key))
 
     def expire(self, key: str, job_id: str) -> None:
         """Forget one job before the bounds would: it answers expired from now on."""

@@ -369,6 +369,35 @@ def test_the_callback_timeout_is_a_deadline_for_the_whole_attempt(start_emulator
         listener.close()
 
 
+def test_waiting_callbacks_cost_nothing_while_idle(receiver):
+    """A hundred callbacks waiting on a frozen clock: the dispatcher sleeps until the clock moves."""
+    recorder = ContractRecorder(create_app(Settings(callbacks=CallbackPolicy(secret=SECRET))))
+    dispatcher = recorder.app.state.dispatcher
+    ticks = 0
+    tick = dispatcher._tick
+
+    def counted() -> None:
+        nonlocal ticks
+        ticks += 1
+        tick()
+
+    dispatcher._tick = counted
+    with ServerThread(recorder) as server:
+        emulator = Emulator(server)
+        emulator.ns.clock.freeze()
+        for _ in range(100):
+            emulator.clip(receiver.url, prefer="seconds=30")
+        time.sleep(0.2)
+        before = ticks
+        time.sleep(0.8)
+        assert ticks - before <= 2, f"{ticks - before} wake-ups in 0.8 s with nothing due"
+        emulator.ns.clock.advance(30)
+        # Every first attempt goes out (the receiver's small backlog may refuse some; their retries wait on the frozen clock).
+        assert len(emulator.attempts_until(100)) >= 100, "moving the clock through the control API wakes it at once"
+        emulator.http.close()
+    assert_conforms(recorder)
+
+
 def test_the_callback_body_follows_the_contract(start_emulator, receiver):
     """openapi.yaml declares the callback (components.schemas.JobCallback); the delivery matches it."""
     import yaml
