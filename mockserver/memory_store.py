@@ -47,6 +47,7 @@ class MemoryStore:
         self._base_clock = clock or RealClock()
         self._frozen_clocks = frozen_clocks
         self._namespaces: OrderedDict[str, _Namespace] = OrderedDict()
+        self._retired: OrderedDict[str, int] = OrderedDict()  # key evicted whole -> its next sequence
         self._epochs = itertools.count(1)
         self._live = 0  # jobs stored, across namespaces
 
@@ -57,8 +58,9 @@ class MemoryStore:
         if namespace is None:
             clock = NamespaceClock(self._base_clock, frozen=self._frozen_clocks)
             namespace = self._namespaces[key] = _Namespace(key, next(self._epochs), clock, self.limits.journal_size)
+            namespace.next_sequence = self._retired.pop(key, 1)
             while len(self._namespaces) > self.limits.max_namespaces:
-                self._forget(self._namespaces.popitem(last=False)[1])
+                self._retire(self._namespaces.popitem(last=False)[1])
         else:
             self._namespaces.move_to_end(key)
         return namespace
@@ -71,16 +73,26 @@ class MemoryStore:
         return list(self._namespaces)
 
     def reset(self, key: str | None = None) -> None:
+        """A reset begins the key anew, ids included (the bounds never do: see _retire)."""
         if key is None:
             self._namespaces.clear()
+            self._retired.clear()
             self._live = 0
             return
+        self._retired.pop(key, None)
         namespace = self._namespaces.pop(key, None)
         if namespace is not None:
             self._forget(namespace)
 
     def _forget(self, namespace: _Namespace) -> None:
         self._live -= len(namespace.jobs)
+
+    def _retire(self, namespace: _Namespace) -> None:
+        """Evicted whole by the bound on keys: remember where its ids got to, for a while."""
+        self._forget(namespace)
+        self._retired[namespace.key] = namespace.next_sequence
+        while len(self._retired) > self.limits.remembered_keys:
+            self._retired.popitem(last=False)
 
     # Jobs ---------------------------------------------------------------------------------------
     def create(self, key: str, build: Callable[[int], Job]) -> Job:

@@ -29,6 +29,9 @@ class StoreLimits:
     max_jobs_per_namespace: int = 10_000  # a key's oldest jobs go first
     max_namespaces: int = 1_000  # the least recently used key is forgotten whole
     journal_size: int = 500  # entries kept per key, and delivery attempts per key
+    # Keys forgotten whole by the bound above whose next sequence number is remembered, so that a
+    # returning key never hands out an id it gave before (an old output_url answers "expired").
+    remembered_keys: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)

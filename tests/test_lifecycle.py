@@ -208,3 +208,25 @@ def test_every_host_gets_its_own_output_url_and_few_are_remembered(virtual_clien
         answer = virtual_client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers={"host": f"h{i}.test"})
         assert answer.json()["data"]["output_url"].startswith(f"http://h{i}.test/async-response/")
     assert len(endpoint._BASE_URLS) <= endpoint._BASE_URLS_KEPT, "hosts are the client's to choose: the cache stays small"
+
+
+def test_a_key_evicted_whole_never_hands_out_an_old_id_again():
+    limits = StoreLimits(max_namespaces=2, remembered_keys=2)
+    recorder = ContractRecorder(create_app(Settings(limits=limits)))
+    with TestClient(recorder) as client:
+
+        def clip(key: str) -> str:
+            answer = client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers={"x-access-token": key})
+            return answer.json()["data"]["output_url"]
+
+        first = clip("sk-returning")
+        clip("sk-other-1")
+        clip("sk-other-2")  # the bound on keys forgets sk-returning whole
+        again = clip("sk-returning")
+        assert again != first and again.endswith("-2"), "its sequence goes on where it stopped"
+        old = client.get(first, headers={"x-access-token": "sk-returning"})
+        assert old.status_code == 404 and old.json()["error_code"] == "expired", "an old output_url never answers another job"
+        for i in range(3):  # past remembered_keys, the oldest forgotten key starts over: memory stays bounded
+            clip(f"sk-churn-{i}")
+        assert len(recorder.app.state.emulator.store._retired) <= limits.remembered_keys
+    assert_conforms(recorder)
