@@ -94,8 +94,7 @@ class Dispatcher:
     def _queue(self, key: str, epoch: int, job: Job) -> None:
         """The job ended: render its final answer once, and schedule the first attempt."""
         now = self._store.clock(key).now()
-        kind = self._engine.kind(job)
-        answer = render.job(job, job.outcome.status, job.base_url or "", kind.final_data, kind.failure_message)
+        answer = render.job(job, self._engine.kind(job), job.base_url or "")
         payload = _ENCODE({**answer, "job_id": job.id}).encode("utf-8")
         faults = job.outcome.callback
         pending = _Pending(key, epoch, job, payload, ids.delivery_id(self._engine.seed, key, job.id), due=now + faults.delay_seconds)

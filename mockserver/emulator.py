@@ -8,7 +8,6 @@ callback URL) and starts the job of the right kind.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from .callback_policy import CallbackPolicy
 from .clock import NamespaceClock
@@ -122,12 +121,6 @@ class Emulator:
     def poll(self, key: str, job_id: str) -> Job:
         """One poll of a job of any kind; ``job.status`` is what it answers."""
         return self.engine.poll(key, job_id)
-
-    def final_data(self, job: Job, base_url: str) -> dict[str, Any]:
-        return self.engine.final_answer_data(job, base_url)
-
-    def failure_message(self, job: Job) -> str:
-        return self.engine.kind(job).failure_message
 
     # Streams ------------------------------------------------------------------------------------
     def check_timeline(

@@ -159,9 +159,6 @@ class JobEngine:
     def jobs(self, key: str) -> list[Job]:
         return self.store.jobs(key)
 
-    def final_answer_data(self, job: Job, base_url: str) -> dict[str, Any]:
-        return self.kind(job).final_data(job, base_url)
-
     # Overrides: outcomes waiting for a key's next jobs ----------------------------------------------
     def add_override(self, key: str, patch: OutcomePatch, count: int) -> None:
         self.store.push_override(key, patch, count)

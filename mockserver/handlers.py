@@ -78,9 +78,8 @@ class VideoDbHandlers:
         return render.processing_json(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
-        emulator = self.emulator
-        job = emulator.poll(call.key, call.params["job_id"])
-        return render.job(job, job.status, call.base_url, emulator.final_data, emulator.failure_message(job))
+        job = self.emulator.poll(call.key, call.params["job_id"])
+        return render.job(job, self.emulator.engine.kind(job), call.base_url)
 
     def compile_shots(self, call: Call) -> Answer:
         parts = []

@@ -6,11 +6,11 @@ configured public URL), so a client that follows one never leaves it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from json.encoder import encode_basestring as _string  # JSON string literal, non-ASCII kept as is
 from typing import Any
 
 from .jobs import Job
+from .kinds import JobKind
 from .model import Collection, Shot, Video
 from .outcomes import JobStatus
 
@@ -54,15 +54,14 @@ def output_url(base: str, job_id: str) -> str:
     return f"{base}/async-response/{job_id}"
 
 
-def job(
-    item: Job, status: JobStatus, base: str, final_data: Callable[[Job, str], dict[str, Any]], failure_message: str
-) -> dict[str, Any]:
-    """One poll's answer, for a job of any kind: processing, done (with the kind's data) or failed."""
+def job(item: Job, kind: JobKind, base: str) -> dict[str, Any]:
+    """One poll's answer, for a job of any kind: processing, done (with its kind's data) or failed."""
+    status = item.status
     if status is JobStatus.PROCESSING:
         return processing(item.id, base)
     if status is JobStatus.FAILED:
-        return {"success": False, "status": "failed", "message": item.outcome.message or failure_message}
-    return {"success": True, "status": "done", "data": final_data(item, base)}
+        return {"success": False, "status": "failed", "message": item.outcome.message or kind.failure_message}
+    return {"success": True, "status": "done", "data": kind.final_data(item, base)}
 
 
 def processing(job_id: str, base: str) -> dict[str, Any]:
