@@ -31,9 +31,6 @@ class CallbackFaults:
     delay_seconds: float = 0.0  # wait this long on the key's clock before the first attempt
     out_of_order: bool = False  # hold it until a later job's callback of the same key went out
 
-    def names(self) -> list[str]:
-        return [name for name, on in (("duplicate", self.duplicate), ("out-of-order", self.out_of_order)) if on]
-
     @property
     def any(self) -> bool:
         return self.duplicate or self.out_of_order or bool(self.delay_seconds)
@@ -97,7 +94,7 @@ TERMS: tuple[Term, ...] = (
 )
 TOP_TERMS = tuple(t for t in TERMS if t.group is None)
 CALLBACK_TERMS = tuple(t for t in TERMS if t.group == "callback")
-GROUPS = ("callback",)
+_BY_NAME = {t.name: t for t in TERMS}
 
 
 def check_value(term: Term, value: object, where: str) -> object:
@@ -130,15 +127,11 @@ class OutcomePatch:
 
     values: tuple[tuple[str, object], ...] = ()
 
-    def get(self, name: str) -> object:
-        return dict(self.values).get(name)
-
     def apply(self, outcome: Outcome, source: str) -> Outcome:
         top: dict[str, object] = {"rule": source}
         faults: dict[str, object] = {}
-        by_name = {t.name: t for t in TERMS}
         for name, value in self.values:
-            term = by_name[name]
+            term = _BY_NAME[name]
             if term.name == "outcome":
                 top["status"] = JobStatus(value)
                 if value == "done":
@@ -154,9 +147,8 @@ class OutcomePatch:
     def to_dict(self) -> dict[str, object]:
         """As the control API spells it."""
         body: dict[str, object] = {}
-        by_name = {t.name: t for t in TERMS}
         for name, value in self.values:
-            group = by_name[name].group
+            group = _BY_NAME[name].group
             target = body.setdefault(group, {}) if group else body
             target[name] = value  # type: ignore[index]
         return body
