@@ -52,8 +52,8 @@ class KeysReset(NamedTuple):
 
 
 JobEvent = JobStarted | JobChanged | JobEnded | ClockMoved | KeysReset
-_tuple_new = tuple.__new__
 Listener = Callable[[JobEvent], None]
+_tuple_new = tuple.__new__
 
 
 class JobEngine:
@@ -97,10 +97,7 @@ class JobEngine:
             return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False))
 
         job = self.store.create(key, build)
-        if self._listeners:
-            started = _tuple_new(JobStarted, (key, job))
-            for listener in self._listeners:
-                listener(started)
+        self._announce(_tuple_new(JobStarted, (key, job)))
         return job
 
     def poll(self, key: str, job_id: str) -> Job:

@@ -25,13 +25,13 @@ from .store import PendingOverride, StoreLimits
 class _Namespace:
     __slots__ = ("key", "epoch", "jobs", "order", "next_sequence", "clock", "journal", "overrides", "deliveries")
 
-    def __init__(self, key: str, epoch: int, clock: NamespaceClock, journal_size: int) -> None:
+    def __init__(self, key: str, epoch: int, clock: NamespaceClock, journal_size: int, next_sequence: int = 1) -> None:
         self.key = key
         self.epoch = epoch
         self.jobs: dict[str, Job] = {}  # insertion order is creation order
         # Oldest first, for O(1) eviction: next(iter(dict)) rescans the deleted slots at the front.
         self.order: deque[str] = deque()
-        self.next_sequence = 1
+        self.next_sequence = next_sequence
         self.clock = clock
         self.journal = Journal(clock, journal_size)
         self.overrides: deque[PendingOverride] = deque()
@@ -57,8 +57,8 @@ class MemoryStore:
         namespace = self._namespaces.get(key)
         if namespace is None:
             clock = NamespaceClock(self._base_clock, frozen=self._frozen_clocks)
-            namespace = self._namespaces[key] = _Namespace(key, next(self._epochs), clock, self.limits.journal_size)
-            namespace.next_sequence = self._retired.pop(key, 1)
+            next_sequence = self._retired.pop(key, 1)  # a key back after eviction goes on where it stopped
+            namespace = self._namespaces[key] = _Namespace(key, next(self._epochs), clock, self.limits.journal_size, next_sequence)
             while len(self._namespaces) > self.limits.max_namespaces:
                 self._retire(self._namespaces.popitem(last=False)[1])
         else:
@@ -95,7 +95,7 @@ class MemoryStore:
             self._retired.popitem(last=False)
 
     # Jobs ---------------------------------------------------------------------------------------
-    def create(self, key: str, build: Callable[[int], Job]) -> Job:
+    def create(self, key: str, build: Callable[[int, float], Job]) -> Job:
         namespace = self._namespace(key)
         job = build(namespace.next_sequence, namespace.clock.now())
         namespace.next_sequence += 1
