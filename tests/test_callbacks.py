@@ -84,7 +84,7 @@ def test_the_callback_carries_the_final_poll_answer_signed(start_emulator, recei
     assert delivery.body == final.content[:-1] + b',"job_id":"' + job["id"].encode() + b'"}', "same bytes as the poll, plus the id"
     assert delivery.delivery_id and delivery.delivery_id.startswith("dlv-")
     assert delivery.headers["content-type"] == "application/json"
-    [attempt] = emulator.ns.deliveries()
+    [attempt] = emulator.attempts_until(1)  # the emulator logs the attempt once the answer is back: after the receiver saw it
     assert attempt["ok"] and attempt["status"] == 200 and attempt["job_id"] == job["id"]
 
 
