@@ -45,6 +45,11 @@ class _Pending:
     duplicate: bool = False
     held_until: float | None = None  # out-of-order: waiting for a later job's callback
 
+    @property
+    def ready_at(self) -> float:
+        """When it may go, on the key's clock: once due and no longer held."""
+        return self.due if self.held_until is None else max(self.due, self.held_until)
+
 
 class Dispatcher:
     """Runs on the server's event loop, started and stopped with the app's lifespan."""
@@ -150,16 +155,17 @@ class Dispatcher:
         soonest = _RECHECK_SECONDS
         for (key, job_id), epoch in self._watched.items():
             job = self._engine.read_if_current(key, epoch, job_id)  # never brings a reset key back
-            clock = None if job is None else self._store.clock(key)
-            if job is not None and clock is not None and not clock.frozen:
-                soonest = min(soonest, job.created_at + job.outcome.processing_seconds - clock.now())
+            if job is None:
+                continue
+            clock = self._store.clock(key)
+            if not clock.frozen:
+                soonest = min(soonest, job.clock_due_at - clock.now())
         for pending in self._pending:
             if not self._is_current(pending.key, pending.epoch):
                 continue
             clock = self._store.clock(pending.key)
             if not clock.frozen:
-                due = pending.due if pending.held_until is None else max(pending.due, pending.held_until)
-                soonest = min(soonest, due - clock.now())
+                soonest = min(soonest, pending.ready_at - clock.now())
         return max(soonest, 0.0)
 
     def _is_current(self, key: str, epoch: int) -> bool:
@@ -179,9 +185,7 @@ class Dispatcher:
         for pending in self._pending:
             if not self._is_current(pending.key, pending.epoch):
                 continue
-            now = self._store.clock(pending.key).now()
-            held = pending.held_until is not None and now < pending.held_until
-            if held or now < pending.due:
+            if self._store.clock(pending.key).now() < pending.ready_at:
                 waiting.append(pending)
                 continue
             self._in_flight += 1

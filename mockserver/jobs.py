@@ -44,6 +44,12 @@ class Job(NamedTuple):
         """What the job answered last: its outcome once terminal, else processing."""
         return self.outcome.status if self.terminal else _PROCESSING
 
+    @property
+    def clock_due_at(self) -> float:
+        """About when, on its key's clock, it may end (a callback job ends then): for planning a
+        wake-up; due() decides."""
+        return self.created_at + self.outcome.processing_seconds
+
     def due(self, now: float) -> bool:
         polled_enough = self.callback_url is not None or self.processing_answers >= self.outcome.processing_polls
         return polled_enough and now - self.created_at >= self.outcome.processing_seconds
