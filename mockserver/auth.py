@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
-from .callback_policy import is_loopback
+from .addresses import host_name, is_loopback
 from .emulator import Emulator
 from .endpoint import Authenticate, RawHeaders
 from .http_errors import HttpError
@@ -27,14 +27,6 @@ def api_key_authenticator(emulator: Emulator) -> Authenticate:
         return key
 
     return authenticate
-
-
-def _host_name(host: bytes) -> str:
-    """The name in a Host header, without its port: ``[::1]:80`` -> ``::1``, ``a.test:80`` -> ``a.test``."""
-    text = host.decode("latin-1").strip().lower()
-    if text.startswith("["):
-        return text[1 : text.find("]")] if "]" in text else text
-    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
 
 
 def _same_origin(origin: bytes, host: bytes | None) -> bool:
@@ -59,7 +51,7 @@ def admin_authenticator(token: str | None, open_without_token: bool, allowed_hos
         if origin is not None and not _same_origin(origin, host):
             raise HttpError(403, "forbidden", "header.origin: a request from another site may not use the control API")
         if token is None and allowed_hosts is not None:
-            name = _host_name(host) if host else ""
+            name = host_name(host.decode("latin-1")) if host else ""
             if name not in allowed_hosts and not is_loopback(name):
                 raise HttpError(403, "forbidden", "header.host: without --admin-token the control API answers only its own host names")
         if token is None:

@@ -11,11 +11,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import resources
+from .addresses import is_loopback
 from .bench import cli as bench_cli
-from .callback_policy import CallbackPolicy, is_loopback
-from .settings import Settings
+from .callback_policy import CallbackPolicy
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
+from .settings import Settings
 
 
 ADMIN_TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"

@@ -12,7 +12,7 @@ from typing import Any
 from . import render
 from .emulator import Emulator
 from .model import ClipRequest
-from .callback_policy import own_addresses
+from .addresses import own_addresses
 from .preferences import parse_prefer
 
 
