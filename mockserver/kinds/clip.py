@@ -35,6 +35,10 @@ class ClipSubject(NamedTuple):
         return tuple.__new__(cls, (*request, video))  # no second Python call: one per clip request
 
 
+# of() copies a request's fields by position: the two field lists must stay in step.
+assert ClipSubject._fields[:-1] == ClipRequest._fields, "ClipSubject must repeat ClipRequest's fields, in order"
+
+
 def stream_slug(seed: int, parts: list[tuple[str, list[tuple[float, float]]]]) -> str:
     """A stable name for the stream made of these (video id, timeline) parts."""
     return ids.media_slug(seed, repr(parts))
