@@ -36,7 +36,8 @@ class ClipSubject(NamedTuple):
 
 
 # of() copies a request's fields by position: the two field lists must stay in step.
-assert ClipSubject._fields[:-1] == ClipRequest._fields, "ClipSubject must repeat ClipRequest's fields, in order"
+if ClipSubject._fields[:-1] != ClipRequest._fields:
+    raise TypeError("ClipSubject must repeat ClipRequest's fields, in order")
 
 
 def stream_slug(seed: int, parts: list[tuple[str, list[tuple[float, float]]]]) -> str:
