@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .contract import SpecError, default_spec_path
+from .output_paths import output_file
 from .settings import CALLBACK_MODES, PHASES, REMOTE_POLL_INTERVAL, REMOTE_RATE_LIMIT, ConformSettings, is_local_url
 
 # The phases (schemathesis, hypothesis) are imported by run(), not here: `mockserver serve` builds the
@@ -120,8 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _setting(callbacks, "--callback-wait", _positive(float), "seconds to wait for callbacks once jobs end (default {default})")
 
     output = parser.add_argument_group("output")
-    output.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
-    output.add_argument("--report", type=Path, default=None, help="write a Markdown report here")
+    output.add_argument("--junit", type=output_file, default=None, help="write a JUnit XML report here")
+    output.add_argument("--report", type=output_file, default=None, help="write a Markdown report here")
     output.add_argument("-q", "--quiet", action="store_true", help="no progress lines, only the summary")
 
 
@@ -186,7 +187,24 @@ def _hypothesis_scratch_space() -> Iterator[None]:
             set_hypothesis_home_dir(previous)
 
 
+EXTRA_HINT = "pip install 'videodb-clip-emulator[conform]'"
+
+
+def _missing_extra() -> str | None:
+    """The first package of the ``conform`` extra that is not installed, if any."""
+    import importlib.util
+
+    for module in ("schemathesis", "hypothesis"):
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    missing = _missing_extra()
+    if missing is not None:
+        print(f"mockserver conform needs {missing}, which comes with the conform extra: {EXTRA_HINT}", file=sys.stderr)
+        return 2
     from .report import summary, write_junit, write_markdown
     from .runner import SetupError, conform
 
