@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import os
+import socket
 import sys
+import traceback
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import resources
+from . import __version__, resources
 from .addresses import is_loopback
 from .bench import cli as bench_cli
 from .callback_policy import CallbackPolicy
+from .cli_options import Parser, fail, port, read_environment
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
+from .request_log import LEVELS, RequestLog
 from .settings import Settings
 
 
@@ -56,13 +61,16 @@ def public_url(text: str) -> str:
 def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from .app import create_app
-    from .server import serve_forever
+    from .server import bind_socket, serve_forever
 
     try:
         admin_token = _admin_token(args)
     except StartError as error:
-        print(f"mockserver: refusing to start: {error}", file=sys.stderr)
-        return 2
+        return fail("mockserver serve", f"refusing to start: {error}")
+    try:
+        sock = bind_socket(args.host, args.port)  # first, so a busy port costs no fixture loading
+    except OSError as error:
+        return fail("mockserver serve", _cannot_listen(args.host, args.port, error))
     settings = Settings(
         fixtures_dir=args.fixtures,
         seed=args.seed,
@@ -80,12 +88,13 @@ def _serve(args: argparse.Namespace) -> int:
             secret=args.callback_secret,
             allow_self=args.callback_allow_self,
         ),
+        request_log=RequestLog.to_stream(sys.stderr, LEVELS[args.log_level], args.log_format == "json"),
     )
     try:
         app = create_app(settings)
     except FixtureError as error:
-        print(f"mockserver: refusing to start: {error}", file=sys.stderr)
-        return 2
+        sock.close()
+        return fail("mockserver serve", f"refusing to start: {error}")
     key = app.state.emulator.example_key()
 
     def announce(url: str) -> None:
@@ -100,8 +109,33 @@ def _serve(args: argparse.Namespace) -> int:
     # What start-up built (specs, validators, fixtures, modules) lives as long as the server: keep it
     # out of the collector's scans, so each collection walks only what requests left behind.
     gc.freeze()
-    serve_forever(app, args.host, args.port, on_ready=announce, log_level=args.log_level)
+    # uvicorn's own lines (start-up chatter, protocol warnings) only when asked for everything
+    uvicorn_level = "debug" if args.log_level == "debug" else max(args.log_level, "warning", key=LOG_LEVELS.index)
+    serve_forever(app, sock, on_ready=announce, log_level=uvicorn_level)
     return 0
+
+
+def _cannot_listen(host: str, port_number: int, error: OSError) -> str:
+    """Why the listening socket could not be made, and what to change."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port_number} on {host} is in use: stop what holds it, or pick another with --port (0 picks a free one)"
+    if error.errno == errno.EACCES:
+        return f"no permission to listen on port {port_number}: use a port above 1023, or 0 for a free one"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or one of its own addresses with --host"
+    if isinstance(error, socket.gaierror):
+        return f"--host {host!r} is not a known host name or IP address: use e.g. 127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {host}:{port_number}: {error.strerror or error}"
+
+
+def _reason(error: Exception) -> str:
+    """An exception as one line; some of the spec reader's carry no message, only their kind."""
+    text = " ".join(str(error).split())
+    if not text or text in ("None", "''"):
+        text = "not an OpenAPI document it can read"
+    if len(text) > 300:
+        text = text[:300] + "…"
+    return f"{error.__class__.__name__}: {text}"
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -117,7 +151,7 @@ def _check(args: argparse.Namespace) -> int:
         document, _ = read_from_filename(str(spec_file))
         validate(document)
     except Exception as error:  # the validator raises several kinds; each is a reason to report
-        failures.append(f"{spec_file}: {error}")
+        failures.append(f"{spec_file}: {_reason(error)}")
     fixtures_dir = args.fixtures or resources.default_fixtures_dir()
     try:
         load_fixtures(fixtures_dir)
@@ -136,24 +170,27 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_LEVELS = ["debug", "info", "warning", "error", "critical"]
 _SETTINGS = Settings()  # the one home of every default below
 _CALLBACKS = _SETTINGS.callbacks
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockserver", description="A local stand-in for VideoDB's clip API.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="mockserver", description="A local stand-in for VideoDB's clip API.")
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the whole traceback when something goes wrong")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    serve = commands.add_parser("serve", help="run the emulator")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s; beyond loopback the control API needs --admin-token)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default %(default)s; 0 picks a free port)")
-    serve.add_argument("--fixtures", type=Path, default=None, help="fixtures folder (default: the bundled ones)")
-    serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id (default %(default)s)")
-    serve.add_argument("--public-url", type=public_url, default=None, help="base of the URLs it hands out, e.g. https://videodb.test")
-    serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, help="largest request body, in bytes (default %(default)s)")
+    serve = commands.add_parser("serve", help="run the emulator", description="Serve the emulator until interrupted. Every option may also come from $MOCKSERVER_<OPTION>.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback the control API needs --admin-token)")
+    serve.add_argument("--port", type=port, default=8000, help="port to listen on; 0 picks a free one")
+    serve.add_argument("--fixtures", type=Path, default=None, metavar="DIR", help="fixtures folder (default: the bundled ones)")
+    serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id")
+    serve.add_argument("--public-url", type=public_url, default=None, metavar="URL", help="base of the URLs it hands out, e.g. https://videodb.test (default: where each client reached it)")
+    serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, metavar="BYTES", help="largest request body")
     serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
-    serve.add_argument("--admin-token", default=None, help="required on the control API (/_emulator/); needed to use it beyond loopback")
-    serve.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE", help=f"read the admin token from FILE (or set ${ADMIN_TOKEN_VARIABLE}): it stays out of ps")
+    serve.add_argument("--admin-token", default=None, metavar="TOKEN", help=f"required on the control API (/_emulator/); needed to use it beyond loopback [${ADMIN_TOKEN_VARIABLE}, which keeps it out of ps]")
+    serve.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE", help="read the admin token from FILE: it stays out of ps")
     callbacks = serve.add_argument_group("callbacks")
     callbacks.add_argument("--callback-allow", action="append", default=[], metavar="HOST", help="a host callbacks may go to besides loopback (repeatable; * for any)")
     callbacks.add_argument(
@@ -161,16 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let callbacks reach this emulator itself (off: a client could drive the control API through them)",
     )
-    callbacks.add_argument("--callback-secret", default=_CALLBACKS.secret, help="HMAC-SHA256 key of the X-Emulator-Signature header")
-    callbacks.add_argument("--callback-attempts", type=int, default=_CALLBACKS.max_attempts, help="attempts per callback before giving up (default %(default)s)")
-    callbacks.add_argument("--callback-backoff", type=float, default=_CALLBACKS.backoff_seconds, help="seconds before the 2nd attempt, doubled after each failure, on the key's clock (default %(default)s)")
-    callbacks.add_argument("--callback-timeout", type=float, default=_CALLBACKS.timeout_seconds, help="seconds to wait for a receiver's answer (default %(default)s)")
-    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    callbacks.add_argument("--callback-secret", default=_CALLBACKS.secret, metavar="SECRET", help="HMAC-SHA256 key of the X-Emulator-Signature header")
+    callbacks.add_argument("--callback-attempts", type=int, default=_CALLBACKS.max_attempts, metavar="N", help="attempts per callback before giving up")
+    callbacks.add_argument("--callback-backoff", type=float, default=_CALLBACKS.backoff_seconds, metavar="SECONDS", help="seconds before the 2nd attempt, doubled after each failure, on the key's clock")
+    callbacks.add_argument("--callback-timeout", type=float, default=_CALLBACKS.timeout_seconds, metavar="SECONDS", help="seconds a whole attempt may take")
+    logs = serve.add_argument_group("request log")
+    logs.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info: one line per request; warning: only refused and failed ones; debug: uvicorn's own too")
+    logs.add_argument("--log-format", default="text", choices=["text", "json"], help="a line of text, or one JSON object per line")
+    read_environment(serve, skip=frozenset({"admin_token"}))  # the token has its own variable
     serve.set_defaults(run=_serve)
 
-    check = commands.add_parser("check", help="validate openapi.yaml and the fixtures")
-    check.add_argument("--fixtures", type=Path, default=None)
-    check.add_argument("--spec", type=Path, default=None)
+    check = commands.add_parser(
+        "check",
+        help="validate openapi.yaml and the fixtures",
+        description="Check a contract file and a fixtures folder without serving: exit 0 when both are valid, 1 with every fault listed.",
+    )
+    check.add_argument("--fixtures", type=Path, default=None, metavar="DIR", help="fixtures folder to check (default: the bundled ones)")
+    check.add_argument("--spec", type=Path, default=None, metavar="FILE", help="OpenAPI file to check (default: the bundled openapi.yaml)")
     check.set_defaults(run=_check)
 
     conform = commands.add_parser(
@@ -189,7 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a mistake nobody foresaw: one line, unless asked for the whole story
+        if args.debug:
+            raise
+        reason = str(error) or "(no message)"
+        print(f"mockserver {args.command}: {error.__class__.__name__}: {reason} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -47,9 +47,9 @@ class _ReadyServer(uvicorn.Server):
             self._on_ready()
 
 
-def serve_forever(app: Any, host: str, port: int, on_ready: Callable[[str], None] | None = None, **uvicorn_options: Any) -> None:
-    """Serve in the foreground until interrupted; ``on_ready(url)`` runs once it answers."""
-    sock = bind_socket(host, port)
+def serve_forever(app: Any, sock: socket.socket, on_ready: Callable[[str], None] | None = None, **uvicorn_options: Any) -> None:
+    """Serve on ``sock`` (from bind_socket) in the foreground until interrupted; ``on_ready(url)``
+    runs once it answers. The caller binds, so it can report a busy port its own way."""
     url = url_of(sock)
     server = _ReadyServer(_config(app, **uvicorn_options), (lambda: on_ready(url)) if on_ready else None)
     try:

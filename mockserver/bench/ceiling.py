@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..server import serve_forever
+from ..server import bind_socket, serve_forever
 
 READY_PREFIX = "ceiling ready at "
 CLIP_PATH = "/video/{video_id}/clip"
@@ -44,7 +44,7 @@ def main() -> int:
     def announce(url: str) -> None:
         print(f"{READY_PREFIX}{url}", flush=True)
 
-    serve_forever(create_ceiling_app(), "127.0.0.1", 0, on_ready=announce)
+    serve_forever(create_ceiling_app(), bind_socket("127.0.0.1", 0), on_ready=announce)
     return 0
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..conformance.output_paths import output_file
 from ..store import StoreLimits
 from .loadrun import LoadSettings
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, default=_LOAD.connections, help="concurrent keep-alive connections (default %(default)s)")
     parser.add_argument("--tool", choices=["auto", "wrk", "builtin"], default="auto", help="load generator (auto: wrk when on PATH)")
     parser.add_argument("--prism", default="auto", help="Prism's command, 'auto' (.bench-tools or PATH) or 'off'")
-    parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="JSON results; a .md table is written beside it")
+    parser.add_argument("--out", type=output_file, default=Path("bench-results.json"), help="JSON results; a .md table is written beside it")
     parser.add_argument("--no-measures", action="store_true", help="only the load scenarios: no start-up, memory or SDK figures")
     parser.add_argument("--memory-jobs", type=int, default=MEMORY_JOBS, help="jobs stored for the memory figure (default %(default)s, the store's total cap)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 s per scenario, small memory figure")
