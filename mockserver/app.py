@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,11 +27,12 @@ from .admin import AdminHandlers
 from .auth import admin_authenticator, api_key_authenticator
 from .dispatcher import Dispatcher
 from .emulator import Emulator
-from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint
+from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
 from .http_errors import error_body
 from .memory_store import MemoryStore
+from .request_log import RequestLog
 from .spec import Operation, compile_spec
 from .settings import Settings
 from .store import JobStore
@@ -39,6 +41,7 @@ logger = logging.getLogger("mockserver")
 
 _JOURNAL_BODY_LIMIT = 8192  # larger bodies are journaled by size only, to keep the journal small
 _SLASHES = re.compile(r"/{2,}")
+_STARTED = "mockserver.started"
 
 
 class EmulatorApp:
@@ -77,6 +80,7 @@ class EmulatorApp:
                     scope["path_params"] = found.groupdict()
                     await app(scope, receive, send)
                     return
+            scope[_STARTED] = time.perf_counter()  # for the request log of what Starlette answers
         await self.starlette(scope, receive, send)
 
 
@@ -93,16 +97,40 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
     return write
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        allowed = exc.headers.get("Allow", "") if exc.headers else ""
-        message, code = f"method {request.method} is not allowed on {request.url.path}; allowed: {allowed}", "method_not_allowed"
-    elif exc.status_code == 404:
-        message, code = f"path {request.url.path!r}: no such operation", "not_found"
-    else:
-        message, code = str(exc.detail), "http_error"
-    return JSONResponse(error_body(message, code), status_code=exc.status_code, headers=exc.headers)
+def refusal_writer(emulator: Emulator) -> RefusalWriter:
+    """Journals a refused request under the API key it carried, when that key already has state:
+    a test can then see the calls its key made that never reached an operation. A key seen for
+    the first time gets no state from a refusal, so refused requests cannot crowd out real keys."""
+
+    def write(scope: Scope, headers: RawHeaders, status: int, reason: str) -> None:
+        raw = headers.get(b"x-access-token")
+        key = raw.decode("latin-1") if raw else None
+        if key is not None and emulator.store.epoch(key) is not None:
+            emulator.store.journal(key).record(scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], None, status, reason)
+
+    return write
+
+
+def _http_exception_handler(log: RequestLog | None, refused: RefusalWriter) -> Any:
+    """Starlette's 404 and 405 as the JSON error shape, logged and journaled as refusals."""
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            allowed = exc.headers.get("Allow", "") if exc.headers else ""
+            message, code = f"method {request.method} is not allowed on {request.url.path}; allowed: {allowed}", "method_not_allowed"
+        elif exc.status_code == 404:
+            message, code = f"path {request.url.path!r}: no such operation", "not_found"
+        else:
+            message, code = str(exc.detail), "http_error"
+        scope = request.scope
+        if exc.status_code in (404, 405):
+            refused(scope, dict(reversed(scope["headers"])), exc.status_code, message)
+        if log is not None:
+            log.request(request.method, request.url.path, request.headers.get("x-access-token"), exc.status_code, scope.get(_STARTED, time.perf_counter()), message)
+        return JSONResponse(error_body(message, code), status_code=exc.status_code, headers=exc.headers)
+
+    return answer
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -116,13 +144,16 @@ def build_routes(
     authenticate: Authenticate,
     settings: Settings,
     journal: JournalWriter | None = None,
+    refused: RefusalWriter | None = None,
 ) -> list[Route]:
     missing = [op.operation_id for op in operations if op.operation_id not in handlers]
     if missing:
         raise RuntimeError(f"operations in the spec without a handler: {', '.join(missing)}")
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
-        endpoint = OperationEndpoint(op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal)
+        endpoint = OperationEndpoint(
+            op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal, settings.request_log, refused
+        )
         by_path.setdefault(op.path, {})[op.method] = endpoint
     return [
         Route(path, next(iter(endpoints.values())) if len(endpoints) == 1 else MethodDispatch(endpoints), methods=list(endpoints))
@@ -146,10 +177,11 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             fixtures_dir=fixtures_dir,
             callback_policy=settings.callbacks,
         )
+    refused = refusal_writer(emulator)
     api = compile_spec(settings.spec_path or resources.spec_path())
     admin = compile_spec(resources.admin_spec_path())
     routes = build_routes(
-        api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator)
+        api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator), refused
     )
     api_routes = list(routes)
     routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open, settings.admin_hosts), settings)
@@ -162,8 +194,10 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             yield
         finally:
             await dispatcher.stop()
+            if settings.request_log is not None:
+                settings.request_log.flush()
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception, Exception: _server_error}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception_handler(settings.request_log, refused), Exception: _server_error}, lifespan=lifespan)
     app.state.emulator = emulator
     app.state.dispatcher = dispatcher
     app.state.spec = api

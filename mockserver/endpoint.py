@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from .errors import EmulatorError
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
+from .request_log import RequestLog, job_note
 from .spec import Operation
 from .validation import parse_body, read_parameters, read_raw_body
 
@@ -26,6 +28,8 @@ logger = logging.getLogger("mockserver")
 RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client sent them
 Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
 JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
+# A request refused before it reached an operation (bad key, unknown path): scope, headers, status, why.
+RefusalWriter = Callable[[Scope, "RawHeaders", int, str], None]
 
 # The base URL of each recent (scheme, Host): one string shared by every job that stores it,
 # instead of a new one per request.
@@ -74,8 +78,12 @@ class OperationEndpoint:
         body_limit: int,
         public_url: str | None = None,
         journal: JournalWriter | None = None,
+        log: RequestLog | None = None,
+        refused: RefusalWriter | None = None,
     ) -> None:
         self.operation = operation
+        self.log = log
+        self.refused = refused
         self.handler = handler
         self.authenticate = authenticate
         self.journal = journal
@@ -99,21 +107,28 @@ class OperationEndpoint:
         return known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter() if self.log is not None else 0.0
         headers = request_headers(scope)
         try:
             principal = self.authenticate(headers)
         except HttpError as error:
             await send_json(send, error.status, error_body(error.message, error.code), error.headers)
+            if self.refused is not None:
+                self.refused(scope, headers, error.status, error.message)
+            if self.log is not None:
+                self.log.request(scope["method"], scope["path"], _key_of(headers), error.status, started, error.message)
             return
         raw: bytes | None = None
         body: Any = None
         status = 200
+        call: Call | None = None
         try:
             params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
             if self.operation.takes_body:
                 raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
                 body = parse_body(raw, self.operation)
-            answer = self.handler(Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server")))
+            call = Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server"))
+            answer = self.handler(call)
             extra = None
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)
@@ -124,6 +139,17 @@ class OperationEndpoint:
         if self.journal is not None:
             self.journal(principal, scope, body, raw, status)
         await send_json(send, status, answer, extra)
+        if self.log is not None:
+            if status >= 400:
+                note = answer.get("message") if isinstance(answer, dict) else None
+            else:
+                note = job_note(call.job, call.created) if call is not None and call.job is not None else None
+            self.log.request(scope["method"], scope["path"], principal, status, started, note)
+
+
+def _key_of(headers: RawHeaders) -> str | None:
+    raw = headers.get(b"x-access-token")
+    return raw.decode("latin-1") if raw else None
 
 
 class MethodDispatch:

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import render
 from .emulator import Emulator
+from .jobs import Job
 from .model import ClipRequest
 from .addresses import own_addresses
 from .preferences import parse_prefer
@@ -26,6 +27,8 @@ class Call:
     base_url: str
     headers: Mapping[bytes, bytes]  # raw: read them with header()
     server: tuple[str, int] | None = None  # the listening socket that took the request
+    job: Job | None = None  # the job it created or read, for the request log
+    created: bool = False
 
     def header(self, name: str) -> str | None:
         """A request header by (lower-case) name, decoded."""
@@ -75,10 +78,11 @@ class VideoDbHandlers:
         callback_url = body.get("callback_url")
         reached_at = own_addresses(call.base_url, call.server) if callback_url else ()
         job = self.emulator.create_clip(call.key, request, preference, call.base_url, callback_url, reached_at)
+        call.job, call.created = job, True
         return render.processing_json(job.id, call.base_url)
 
     def get_async_response(self, call: Call) -> Answer:
-        job = self.emulator.poll(call.key, call.params["job_id"])
+        job = call.job = self.emulator.poll(call.key, call.params["job_id"])
         return render.job(job, self.emulator.engine.kind(job), call.base_url)
 
     def compile_shots(self, call: Call) -> Answer:

@@ -27,6 +27,7 @@ class JournalEntry:
     headers: dict[str, str]  # credentials left out
     body: Any  # parsed JSON when it was JSON, else the text, else None
     status: int
+    refused: str | None = None  # why, when it was refused before reaching an operation (bad key, unknown path)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +42,7 @@ class _Record(NamedTuple):
     headers: list[tuple[bytes, bytes]]
     body: Any
     status: int
+    refused: str | None
 
     def decoded(self) -> JournalEntry:
         headers = {}
@@ -49,7 +51,7 @@ class _Record(NamedTuple):
             if text not in SECRET_HEADERS:
                 headers.setdefault(text, value.decode("latin-1"))
         query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
-        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status)
+        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused)
 
 
 class Journal:
@@ -66,9 +68,10 @@ class Journal:
         headers: list[tuple[bytes, bytes]],
         body: Any,
         status: int,
+        refused: str | None = None,
     ) -> None:
         # A plain tuple in _Record's field order: its named constructor is a Python call per request.
-        self._records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status))  # type: ignore[arg-type]
+        self._records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused))  # type: ignore[arg-type]
         self._next += 1
 
     def entries(self, method: str | None = None, path: str | None = None) -> list[JournalEntry]:

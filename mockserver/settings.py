@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .callback_policy import CallbackPolicy
+from .request_log import RequestLog
 from .store import StoreLimits
 
 
@@ -24,3 +25,4 @@ class Settings:
     # Host names the control API answers while it has no token (loopback names always); None: any.
     admin_hosts: frozenset[str] | None = None
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    request_log: RequestLog | None = None  # one line per request; None logs nothing

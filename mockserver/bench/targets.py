@@ -78,6 +78,7 @@ class Target:
     process: subprocess.Popen[str]
     output: _Lines
     started_seconds: float  # from spawning the process to its first answer
+    errors: IO[bytes]  # its stderr (the emulator's request log): a file, so reading it costs the run nothing
     scratch: Path | None = None  # a folder of ours the process reads, removed when it stops
 
     def stop(self, grace: float = 5.0) -> None:
@@ -92,6 +93,7 @@ class Target:
         self.output.thread.join(grace)  # the pipe reaches its end once the process is gone
         if self.process.stdout is not None:
             self.process.stdout.close()
+        self.errors.close()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -104,12 +106,17 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def _spawn(command: list[str]) -> tuple[subprocess.Popen[str], _Lines]:
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_environment(), stdin=subprocess.DEVNULL
-    )
+def _spawn(command: list[str]) -> tuple[subprocess.Popen[str], _Lines, IO[bytes]]:
+    errors = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=child_environment(), stdin=subprocess.DEVNULL)
     assert process.stdout is not None
-    return process, _Lines(process.stdout)
+    return process, _Lines(process.stdout), errors
+
+
+def _tail(errors: IO[bytes], size: int = 4000) -> str:
+    errors.seek(0, os.SEEK_END)
+    errors.seek(max(0, errors.tell() - size))
+    return errors.read().decode("utf-8", "replace")
 
 
 def _started(
@@ -124,7 +131,7 @@ def _started(
 ) -> Target:
     """Spawn, read the URL (and key) it prints, and return once ``probe`` answers; the clock runs from the spawn."""
     began = time.perf_counter()
-    process, lines = _spawn(command)
+    process, lines, errors = _spawn(command)
     try:
         deadline = began + timeout
         if ready is not None:
@@ -138,8 +145,10 @@ def _started(
         lines.thread.join(5)
         if process.stdout is not None:
             process.stdout.close()
-        raise RuntimeError(f"{name} did not start: {error}\n" + "\n".join(lines.tail)) from error
-    return Target(name, url, key, process, lines, time.perf_counter() - began)
+        tail = "\n".join(lines.tail) + "\n" + _tail(errors)
+        errors.close()
+        raise RuntimeError(f"{name} did not start: {error}\n{tail}") from error
+    return Target(name, url, key, process, lines, time.perf_counter() - began, errors)
 
 
 def start_emulator(python: str = sys.executable, extra_args: tuple[str, ...] = (), timeout: float = 30.0) -> Target:
