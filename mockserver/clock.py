@@ -50,6 +50,9 @@ class NamespaceClock:
         self._base = base
         self._offset = -base.now()
         self._frozen_at: float | None = 0.0 if frozen else None
+        # Seconds it was moved by hand (advance and set), in all: work that was under way while it
+        # moved can count the move as time that passed for it (see the callback dispatcher).
+        self.moved = 0.0
 
     @property
     def frozen(self) -> bool:
@@ -76,6 +79,7 @@ class NamespaceClock:
         return self.set(self.now() + seconds)
 
     def set(self, when: float) -> float:
+        self.moved += when - self.now()
         if self._frozen_at is not None:
             self._frozen_at = when
         else:

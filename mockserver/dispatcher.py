@@ -212,7 +212,9 @@ class Dispatcher:
         client = self._http()
         job = pending.job
         url = job.callback_url or ""
-        timestamp = f"{self._store.clock(pending.key).now():.3f}"
+        clock = self._store.clock(pending.key)
+        timestamp = f"{clock.now():.3f}"
+        moved_before = clock.moved
         headers = {
             "content-type": "application/json",
             "user-agent": f"videodb-emulator/{__version__}",
@@ -236,13 +238,15 @@ class Dispatcher:
             self._in_flight -= 1
         if not self._is_current(pending.key, pending.epoch):
             return  # reset while in flight: nothing of that key's state is left to record in
-        now = self._store.clock(pending.key).now()
+        now = clock.now()
         record = DeliveryAttempt(pending.delivery_id, job.id, pending.attempt, now, url, status, error, pending.duplicate)
         self._store.deliveries(pending.key).record(record)
-        self._after(pending, record, now)
+        # A test sees the attempt at its receiver and advances the clock, often before the answer
+        # is back here: a move made while the attempt was on the wire counts towards the wait.
+        self._after(pending, record, now, max(clock.moved - moved_before, 0.0))
         self._wake_up()
 
-    def _after(self, pending: _Pending, record: DeliveryAttempt, now: float) -> None:
+    def _after(self, pending: _Pending, record: DeliveryAttempt, now: float, moved_meanwhile: float = 0.0) -> None:
         if record.ok:
             self._release_held(pending)
             if pending.job.outcome.callback.duplicate and not pending.duplicate:
@@ -252,7 +256,7 @@ class Dispatcher:
         if pending.attempt < self.policy.max_attempts:
             backoff = self.policy.backoff_seconds * 2 ** (pending.attempt - 1)
             pending.attempt += 1
-            pending.due = now + backoff
+            pending.due = now + backoff - moved_meanwhile
             pending.held_until = None
             self._pending.append(pending)
 
