@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             store=store or MemoryStore(settings.seed, settings.limits, frozen_clocks=settings.frozen_clocks),
             fixtures_dir=fixtures_dir,
             callback_policy=settings.callbacks,
+            extra_key_prefix=settings.extra_key_prefix,
         )
     refused = refusal_writer(emulator)
     api = compile_spec(settings.spec_path or resources.spec_path())

@@ -22,8 +22,9 @@ def api_key_authenticator(emulator: Emulator) -> Authenticate:
         key = raw.decode("latin-1") if raw else None
         if not key:
             raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: required (the API key)")
-        if not emulator.accepts_key(key):
-            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: not an accepted API key")
+        refusal = emulator.key_refusal(key)
+        if refusal is not None:
+            raise HttpError(401, "unauthorized", f"header.{API_KEY_HEADER}: {refusal}")
         return key
 
     return authenticate

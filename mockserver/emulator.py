@@ -35,8 +35,12 @@ class Emulator:
         store: JobStore | None = None,
         fixtures_dir: Path | None = None,
         callback_policy: CallbackPolicy | None = None,
+        extra_key_prefix: str | None = None,
     ) -> None:
         self.seed = seed
+        # Keys with this prefix are accepted even when the fixtures list api_keys (the pytest
+        # plugin's per-test keys), so a fixtures folder written for `serve` works in tests too.
+        self.extra_key_prefix = extra_key_prefix
         self.fixtures_dir = fixtures_dir
         self.callback_policy = callback_policy or CallbackPolicy()
         self.clips = ClipKind(seed)
@@ -46,9 +50,18 @@ class Emulator:
 
     # Keys and their state -----------------------------------------------------------------------
     def accepts_key(self, key: str) -> bool:
+        return self.key_refusal(key) is None
+
+    def key_refusal(self, key: str) -> str | None:
+        """Why ``key`` is not accepted, or None when it is."""
+        prefix = self.extra_key_prefix
+        if prefix and key.startswith(prefix) and len(key) > len(prefix):
+            return None
         if self.fixtures.api_keys:
-            return key in self.fixtures.api_keys
-        return key.startswith(DEFAULT_KEY_PREFIX) and len(key) > len(DEFAULT_KEY_PREFIX)
+            return None if key in self.fixtures.api_keys else "not among the api_keys the fixtures list"
+        if key.startswith(DEFAULT_KEY_PREFIX) and len(key) > len(DEFAULT_KEY_PREFIX):
+            return None
+        return f"not an accepted API key: keys start with '{DEFAULT_KEY_PREFIX}'"
 
     def example_key(self) -> str:
         if self.fixtures.api_keys:

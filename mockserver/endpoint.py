@@ -21,7 +21,7 @@ from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
 from .request_log import RequestLog, job_note
 from .spec import Operation
-from .validation import parse_body, read_parameters, read_raw_body
+from .validation import parse_body, read_parameters, read_raw_body, with_defaults
 
 logger = logging.getLogger("mockserver")
 
@@ -119,15 +119,15 @@ class OperationEndpoint:
                 self.log.request(scope["method"], scope["path"], _key_of(headers), error.status, started, error.message)
             return
         raw: bytes | None = None
-        body: Any = None
+        sent: Any = None  # the body as the client sent it, for the journal
         status = 200
         call: Call | None = None
         try:
             params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
             if self.operation.takes_body:
                 raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
-                body = parse_body(raw, self.operation)
-            call = Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server"))
+                sent = parse_body(raw, self.operation)
+            call = Call(principal, params, with_defaults(sent, self.operation), self._base_url(scope, headers), headers, scope.get("server"))
             answer = self.handler(call)
             extra = None
         except (HttpError, EmulatorError) as failure:
@@ -137,7 +137,7 @@ class OperationEndpoint:
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
         if self.journal is not None:
-            self.journal(principal, scope, body, raw, status)
+            self.journal(principal, scope, sent, raw, status)
         await send_json(send, status, answer, extra)
         if self.log is not None:
             if status >= 400:

@@ -5,13 +5,19 @@
   ``control`` (clock, overrides, journal, jobs, deliveries) and ``connect()`` for an SDK connection.
 - ``videodb_callback_receiver``: per test, a real HTTP receiver on loopback that collects callbacks.
 
-Options: ``--videodb-fixtures DIR``, ``--videodb-seed N``, ``--videodb-clock real|virtual``.
-Marker: ``@pytest.mark.videodb(fixtures=..., seed=..., clock=...)`` for one test or module.
+Options: ``--videodb-fixtures DIR``, ``--videodb-seed N``, ``--videodb-clock real|virtual``,
+``--videodb-strict``. Marker: ``@pytest.mark.videodb(...)`` for one test or module, with those
+settings and the server's callback and admin options (see MARKER_SETTINGS).
+
+Every request the session's servers answer is logged to the ``mockserver.requests`` logger, so a
+failed test shows the calls it made (refused ones at WARNING) beside its output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +25,28 @@ from typing import Any
 
 import pytest
 
+from . import journal_assertions
+from .callback_policy import CallbackPolicy
 from .control import Control, NamespaceControl
 from .receiver import CallbackReceiver
 from .settings import Settings
 
 CLOCK_MODES = ("real", "virtual")
+KEY_PREFIX = "sk-test-"  # every test's key; accepted even where the fixtures list api_keys
+REQUEST_LOGGER = "mockserver.requests"
+
+# What the marker may set, beyond fixtures, seed, clock and strict: the server's own options.
+# Tests with the same server options share a server, started on first use.
+_CALLBACK_SETTINGS = {
+    "callback_attempts": "max_attempts",
+    "callback_backoff": "backoff_seconds",
+    "callback_timeout": "timeout_seconds",
+    "callback_secret": "secret",
+    "callback_allow": "allowed_hosts",
+    "callback_allow_self": "allow_self",
+}
+MARKER_SETTINGS = frozenset({"fixtures", "seed", "clock", "strict", "admin_token", *_CALLBACK_SETTINGS})
+ServerOptions = tuple[tuple[str, Any], ...]  # sorted (name, value) pairs of the server's own options
 
 
 @dataclass
@@ -34,6 +57,7 @@ class EmulatorServer:
     control: Control
     fixtures: Path | None
     seed: int
+    options: ServerOptions = ()
 
 
 @dataclass
@@ -61,23 +85,50 @@ class VideoDBMock:
         """Headers for raw HTTP calls as this test's key."""
         return {"x-access-token": self.api_key}
 
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call this test's key made (the journal), oldest first."""
+        return self.control.journal()
+
+    def assert_called(self, method: str, path: str, *, body: Any = journal_assertions.ANY, query: Any = journal_assertions.ANY, times: int | None = None) -> list[dict[str, Any]]:
+        """This test's key made ``method path`` (with that exact JSON ``body`` and ``query``, when
+        given; exactly ``times`` times, when given). Returns the matching calls; on a mismatch the
+        AssertionError lists every call and diffs the body against the closest one."""
+        return journal_assertions.assert_called(self.calls(), method, path, body, query, times)
+
+    def assert_not_called(self, method: str, path: str) -> None:
+        journal_assertions.assert_not_called(self.calls(), method, path)
+
 
 class _Servers:
-    """Emulator servers of this session, one per (fixtures, seed), started on first use."""
+    """Emulator servers of this session, one per (fixtures, seed, server options), started on first use."""
 
     def __init__(self) -> None:
-        self._running: dict[tuple[Path | None, int], tuple[Any, EmulatorServer]] = {}
+        self._running: dict[tuple[Path | None, int, ServerOptions], tuple[Any, EmulatorServer]] = {}
 
-    def get(self, fixtures: Path | None, seed: int) -> EmulatorServer:
-        key = (fixtures, seed)
+    def get(self, fixtures: Path | None, seed: int, options: ServerOptions = ()) -> EmulatorServer:
+        key = (fixtures, seed, options)
         if key not in self._running:
-            from .app import Settings, create_app
+            from .app import create_app
+            from .request_log import RequestLog
             from .server import ServerThread
 
-            # Loopback only, so a page in a browser on this machine cannot reach the control API by a rebound name.
-            settings = Settings(fixtures_dir=fixtures, seed=seed, admin_hosts=frozenset({"127.0.0.1"}))
+            chosen = dict(options)
+            callbacks = dataclasses.replace(
+                CallbackPolicy(), **{field: _policy_value(field, chosen[name]) for name, field in _CALLBACK_SETTINGS.items() if name in chosen}
+            )
+            settings = Settings(
+                fixtures_dir=fixtures,
+                seed=seed,
+                # Loopback only, so a page in a browser on this machine cannot reach the control API by a rebound name.
+                admin_hosts=frozenset({"127.0.0.1"}),
+                admin_token=chosen.get("admin_token"),
+                callbacks=callbacks,
+                extra_key_prefix=KEY_PREFIX,
+                request_log=RequestLog.to_logger(_request_logger()),
+            )
             thread = ServerThread(create_app(settings)).start()
-            self._running[key] = (thread, EmulatorServer(thread.url, Control(thread.url), fixtures, seed))
+            control = Control(thread.url, admin_token=chosen.get("admin_token"))
+            self._running[key] = (thread, EmulatorServer(thread.url, control, fixtures, seed, options))
         return self._running[key][1]
 
     def stop_all(self) -> None:
@@ -87,16 +138,38 @@ class _Servers:
         self._running.clear()
 
 
+def _policy_value(field_name: str, value: Any) -> Any:
+    if field_name == "allowed_hosts":
+        return frozenset([value] if isinstance(value, str) else value)
+    return value
+
+
+def _request_logger() -> logging.Logger:
+    logger = logging.getLogger(REQUEST_LOGGER)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)  # pytest shows a failed test's requests; the user's config may override
+    return logger
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("videodb-emulator", "VideoDB emulator")
     group.addoption("--videodb-fixtures", default=None, help="fixtures folder for the VideoDB emulator (default: bundled)")
     group.addoption("--videodb-seed", type=int, default=Settings().seed, help="seed of the emulator's generated ids (default %(default)s)")
     group.addoption("--videodb-clock", choices=CLOCK_MODES, default="real", help="each test's clock: real, or virtual (frozen)")
+    group.addoption(
+        "--videodb-strict",
+        action="store_true",
+        default=False,
+        help="a test fails at teardown when its key made calls the emulator refused as unknown or unauthenticated",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "videodb(fixtures=None, seed=None, clock=None): run this test against an emulator with these settings"
+        "markers",
+        "videodb(fixtures=None, seed=None, clock=None, strict=None, admin_token=None, callback_attempts=None, callback_backoff=None, "
+        "callback_timeout=None, callback_secret=None, callback_allow=None, callback_allow_self=None): "
+        "run this test against an emulator with these settings",
     )
 
 
@@ -120,21 +193,22 @@ def videodb_emulator(request: pytest.FixtureRequest, _videodb_servers: _Servers)
 
 def _namespace_key(node_id: str) -> str:
     """Stable per test, distinct between tests: the same test always gets the same ids."""
-    return "sk-test-" + hashlib.blake2b(node_id.encode(), digest_size=8).hexdigest()
+    return KEY_PREFIX + hashlib.blake2b(node_id.encode(), digest_size=8).hexdigest()
 
 
 @pytest.fixture
-def videodb_mock(request: pytest.FixtureRequest, videodb_emulator: EmulatorServer, _videodb_servers: _Servers) -> VideoDBMock:
+def videodb_mock(request: pytest.FixtureRequest, videodb_emulator: EmulatorServer, _videodb_servers: _Servers) -> Iterator[VideoDBMock]:
     """A fresh namespace for this test: its own key, jobs, clock, journal and overrides."""
     marker = request.node.get_closest_marker("videodb")
     settings = dict(marker.kwargs) if marker else {}
-    unknown = set(settings) - {"fixtures", "seed", "clock"}
+    unknown = set(settings) - MARKER_SETTINGS
     if unknown:
-        raise pytest.UsageError(f"@pytest.mark.videodb got unknown settings: {', '.join(sorted(unknown))}")
+        raise pytest.UsageError(f"@pytest.mark.videodb got unknown settings: {', '.join(sorted(unknown))}; known: {', '.join(sorted(MARKER_SETTINGS))}")
     server = videodb_emulator
-    if "fixtures" in settings or "seed" in settings:
+    options = tuple(sorted((name, _hashable(value)) for name, value in settings.items() if name == "admin_token" or name in _CALLBACK_SETTINGS))
+    if "fixtures" in settings or "seed" in settings or options:
         fixtures = _fixtures_path(settings["fixtures"]) if "fixtures" in settings else videodb_emulator.fixtures
-        server = _videodb_servers.get(fixtures, int(settings.get("seed", videodb_emulator.seed)))
+        server = _videodb_servers.get(fixtures, int(settings.get("seed", videodb_emulator.seed)), options)
     clock = settings.get("clock", request.config.option.videodb_clock)
     if clock not in CLOCK_MODES:
         raise pytest.UsageError(f"@pytest.mark.videodb(clock=...) must be one of {CLOCK_MODES}, got {clock!r}")
@@ -142,9 +216,22 @@ def videodb_mock(request: pytest.FixtureRequest, videodb_emulator: EmulatorServe
     key = _namespace_key(request.node.nodeid)
     namespace = server.control.namespace(key)
     namespace.reset()
+    # Either call gives the key its state at once, so that even its first call, if refused, is journaled.
     if clock == "virtual":
         namespace.clock.freeze()
-    return VideoDBMock(server.url, key, namespace, server)
+    else:
+        namespace.clock.now()
+    mock = VideoDBMock(server.url, key, namespace, server)
+    yield mock
+    if settings.get("strict", request.config.option.videodb_strict):
+        refused = [entry for entry in mock.calls() if entry.get("refused")]
+        if refused:
+            listed = "\n".join(f"  {e['method']} {e['path']} -> {e['status']}: {e['refused']}" for e in refused)
+            pytest.fail(f"strict: this test's key made {len(refused)} call(s) the emulator refused:\n{listed}", pytrace=False)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 @pytest.fixture

@@ -59,8 +59,9 @@ class RequestLog:
     warning only refused (4xx) and failed (5xx) ones, error only failed ones.
     """
 
-    def __init__(self, write: Callable[[Batch], None], enabled: Callable[[int], bool], json_lines: bool = False) -> None:
+    def __init__(self, write: Callable[[Batch], None], enabled: Callable[[int], bool], json_lines: bool = False, batched: bool = True) -> None:
         self._write = write
+        self._batch_lines = BATCH_LINES if batched else 1
         self._enabled = enabled
         self._json = json_lines
         self._lines: Batch = []
@@ -81,13 +82,14 @@ class RequestLog:
     @classmethod
     def to_logger(cls, logger: logging.Logger) -> RequestLog:
         """Lines handed to ``logger`` (pytest shows them beside a failed test): every request at
-        INFO, refused ones at WARNING, failed ones at ERROR."""
+        INFO, refused ones at WARNING, failed ones at ERROR. Each line goes at once, so it is
+        captured with the test that caused it."""
 
         def write(batch: Batch) -> None:
             for level, line in batch:
                 logger.log(level, "%s", line)
 
-        return cls(write, logger.isEnabledFor)
+        return cls(write, logger.isEnabledFor, batched=False)
 
     def request(self, method: str, path: str, key: str | None, status: int, started: float, note: str | None = None) -> None:
         """Logs one answered request; ``note`` is the job it touched, or why it was refused."""
@@ -107,7 +109,7 @@ class RequestLog:
             if note:
                 line += (" refused: " if status >= 400 else " ") + _printable(note)
         self._lines.append((level, line))
-        if len(self._lines) >= BATCH_LINES:
+        if len(self._lines) >= self._batch_lines:
             self.flush()
         elif self._flush_pending is None:
             try:

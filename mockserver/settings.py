@@ -26,3 +26,4 @@ class Settings:
     admin_hosts: frozenset[str] | None = None
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     request_log: RequestLog | None = None  # one line per request; None logs nothing
+    extra_key_prefix: str | None = None  # keys accepted besides the fixtures' api_keys (the pytest plugin's)

@@ -165,7 +165,7 @@ async def read_raw_body(headers: Mapping[bytes, bytes], receive: Receive, operat
 
 
 def parse_body(raw: bytes | None, operation: Operation) -> Any:
-    """The operation's JSON body, parsed, checked and completed with its defaults."""
+    """The operation's JSON body as the client sent it, parsed and checked."""
     if not raw:
         if operation.body_required:
             raise bad_request("body", "required (a JSON body with Content-Type: application/json)")
@@ -182,6 +182,11 @@ def parse_body(raw: bytes | None, operation: Operation) -> Any:
         raise bad_request("body", f"malformed JSON: {str(exc)[:_MAX_RULE_LENGTH]}") from None
     assert operation.body_validator is not None
     check(operation.body_validator, body, "body")
+    return body
+
+
+def with_defaults(body: Any, operation: Operation) -> Any:
+    """The body completed with the contract's defaults, for the handler; the journal keeps what was sent."""
     if operation.body_defaults and isinstance(body, dict):
-        body = {**operation.body_defaults, **body}
+        return {**operation.body_defaults, **body}
     return body
