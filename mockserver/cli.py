@@ -8,7 +8,6 @@ import gc
 import os
 import socket
 import sys
-import traceback
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
