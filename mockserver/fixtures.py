@@ -8,16 +8,16 @@ match ``fixture_schema.yaml``; their lists are then merged and checked as a whol
 from __future__ import annotations
 
 import math
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import re2
 import yaml
 
 from .errors import FixtureError
-from .model import ClipRule, Collection, Fixtures, RuleMatch, Segment, Shot, Video
+from .model import ClipRule, Collection, Fixtures, PromptPattern, RuleMatch, Segment, Shot, Video
 from .outcomes import outcome_from_fixture
 
 _SCHEMA_PATH = Path(__file__).with_name("fixture_schema.yaml")
@@ -42,6 +42,8 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 _EXCERPT = 160  # a message quotes at most this much of a value
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is reported as a reason, not printed by RE2
 
 
 def _excerpt(text: str) -> str:
@@ -118,14 +120,24 @@ def _shots(raw: dict[str, Any]) -> tuple[Shot, ...] | None:
     return tuple(Shot(float(s["start"]), float(s["end"]), s.get("text", ""), float(s.get("score", 1.0))) for s in shots)
 
 
+def compile_prompt_regex(source: str) -> PromptPattern:
+    """A rule's regex, compiled by RE2: matching takes time linear in the prompt, so no pattern
+    can wedge the server. Backreferences and lookaround, which need backtracking, are refused."""
+    try:
+        return re2.compile(source, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"not a regular expression RE2 accepts (it matches in linear time: no backreferences or lookaround): {_excerpt(reason)}") from None
+
+
 def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | None:
     match = raw.get("match", {})
     pattern = None
     if "prompt_regex" in match:
         try:
-            pattern = re.compile(match["prompt_regex"])
-        except re.error as exc:
-            reasons.append(f"{where}.match.prompt_regex: not a valid regular expression: {exc}")
+            pattern = compile_prompt_regex(match["prompt_regex"])
+        except ValueError as exc:
+            reasons.append(f"{where}.match.prompt_regex: {exc}")
             return None
     return ClipRule(
         name=raw["name"],

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from .outcomes import Outcome
 
@@ -51,13 +50,19 @@ class Shot:
     score: float
 
 
+class PromptPattern(Protocol):
+    """A compiled prompt_regex (RE2's, which matches in linear time)."""
+
+    def search(self, text: str) -> object | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RuleMatch:
     """Conditions on a clip request; every condition given must hold."""
 
     video_id: str | None = None
     prompt_contains: str | None = None
-    prompt_regex: re.Pattern[str] | None = None
+    prompt_regex: PromptPattern | None = None
     content_type: str | None = None
     model_name: str | None = None
 

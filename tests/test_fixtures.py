@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
+from mockserver.app import Settings, create_app
 from mockserver.errors import FixtureError
 from mockserver.fixtures import load_fixtures
 from mockserver.matching import derive_shots, terms
 from mockserver.outcomes import JobStatus
 from mockserver.resources import default_fixtures_dir
+from mockserver.server import ServerThread
 
 COLLECTION = "collections:\n  - {id: c-one, name: One, default: true}\n"
 VIDEO = (
@@ -71,7 +74,7 @@ def test_cross_file_faults_are_all_reported(tmp_path):
     broken = "clip_rules:\n  - {name: r3, outcome: failed}\n"
     reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO.replace("c-one", "c-nope", 1), c=rules, d=broken))
     assert "c.yaml: clip_rules[0].match.video_id: 'm-missing' names no video" in reasons
-    assert "clip_rules[1].match.prompt_regex: not a valid regular expression" in reasons
+    assert "clip_rules[1].match.prompt_regex: not a regular expression RE2 accepts" in reasons
     assert "d.yaml: clip_rules[0]: 'message' is a required property" in reasons
     assert "video m-one: collection_id 'c-nope' names no collection" in reasons
 
@@ -144,3 +147,23 @@ def test_a_link_to_a_file_outside_the_folder_is_not_read(tmp_path):
     (folder / "c.yaml").symlink_to(outside)
     reasons = _reasons(folder)
     assert "c.yaml: links to a file outside the folder; not read" in reasons and "secret line" not in reasons
+
+
+def test_a_catastrophic_prompt_regex_cannot_wedge_the_server(tmp_path):
+    rules = "clip_rules:\n  - {name: nested, match: {prompt_regex: '(a+)+$'}, outcome: failed, message: matched}\n"
+    folder = _folder(tmp_path, a=COLLECTION, b=VIDEO, c=rules)
+    with ServerThread(create_app(Settings(fixtures_dir=folder))) as server:
+        with httpx.Client(base_url=server.url, headers={"x-access-token": "sk-regex"}, timeout=5) as http:
+            # Backtracking would take longer than the universe's age on this prompt; RE2 takes microseconds.
+            answer = http.post("/video/m-one/clip", json={"prompt": "a" * 4000 + "b"})
+            assert answer.status_code == 200
+            assert http.get(answer.json()["data"]["output_url"]).json()["status"] == "done", "no match: the default outcome"
+            matched = http.post("/video/m-one/clip", json={"prompt": "a" * 4000}).json()
+            assert http.get(matched["data"]["output_url"]).json()["message"] == "matched"
+
+
+def test_a_prompt_regex_that_needs_backtracking_is_refused_naming_file_and_rule(tmp_path):
+    rules = "clip_rules:\n  - {name: ok, match: {prompt_regex: '(?i)goal'}, outcome: done}\n  - {name: back, match: {prompt_regex: '(a)\\1'}, outcome: done}\n"
+    reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO, c=rules))
+    assert "c.yaml: clip_rules[1].match.prompt_regex: not a regular expression RE2 accepts" in reasons
+    assert "invalid escape sequence" in reasons and "clip_rules[0]" not in reasons
