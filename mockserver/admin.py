@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from . import __version__
@@ -41,6 +42,7 @@ class AdminHandlers:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         self.engine = emulator.engine
+        self._reloading = asyncio.Lock()  # one reload at a time, applied in the order asked
 
     def by_operation_id(self) -> dict[str, Handler]:
         return {
@@ -81,8 +83,11 @@ class AdminHandlers:
         self.emulator.reset()
         return _DONE
 
-    def reload_fixtures(self, call: Call) -> Answer:
-        fixtures = self.emulator.reload_fixtures()
+    async def reload_fixtures(self, call: Call) -> Answer:
+        # Reading and checking a folder can take a while: on a worker thread, so every other
+        # request keeps being answered; the switch to the new fixtures happens here, on the loop.
+        async with self._reloading:
+            fixtures = self.emulator.use_fixtures(await asyncio.to_thread(self.emulator.read_fixtures_again))
         counts = {"collections": len(fixtures.collections), "videos": len(fixtures.videos), "clip_rules": len(fixtures.clip_rules)}
         return {"success": True, "data": counts}
 

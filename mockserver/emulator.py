@@ -82,10 +82,18 @@ class Emulator:
 
     def reload_fixtures(self) -> Fixtures:
         """Read the fixtures folder again; on any fault keep the current fixtures and raise."""
+        return self.use_fixtures(self.read_fixtures_again())
+
+    def read_fixtures_again(self) -> Fixtures:
+        """The fixtures folder read and checked anew, not yet in use: this part may run on
+        another thread, so that a large folder does not hold up requests."""
         if self.fixtures_dir is None:
             raise InvalidInput("fixtures", "this emulator was given fixtures in memory, not a folder to reload")
-        self._use_fixtures(load_fixtures(self.fixtures_dir))
-        return self.fixtures
+        return load_fixtures(self.fixtures_dir)
+
+    def use_fixtures(self, fixtures: Fixtures) -> Fixtures:
+        self._use_fixtures(fixtures)
+        return fixtures
 
     def _use_fixtures(self, fixtures: Fixtures) -> None:
         self.fixtures = fixtures

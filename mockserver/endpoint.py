@@ -129,6 +129,8 @@ class OperationEndpoint:
                 sent = parse_body(raw, self.operation)
             call = Call(principal, params, with_defaults(sent, self.operation), self._base_url(scope, headers), headers, scope.get("server"))
             answer = self.handler(call)
+            if not isinstance(answer, (bytes, dict)):
+                answer = await answer  # a handler with slow work off the loop
             extra = None
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)

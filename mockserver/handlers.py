@@ -5,7 +5,7 @@ Each handler is named after its ``operationId`` in openapi.yaml; the app finds i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,8 @@ class Call:
 
 
 Answer = dict[str, Any] | bytes  # a JSON object, or one already encoded
-Handler = Callable[[Call], Answer]
+# A handler answers at once; one with slow work to do (a fixtures reload) returns a coroutine.
+Handler = Callable[[Call], Answer | Awaitable[Answer]]
 
 
 class VideoDbHandlers:

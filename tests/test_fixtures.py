@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
@@ -167,3 +168,30 @@ def test_a_prompt_regex_that_needs_backtracking_is_refused_naming_file_and_rule(
     reasons = _reasons(_folder(tmp_path, a=COLLECTION, b=VIDEO, c=rules))
     assert "c.yaml: clip_rules[1].match.prompt_regex: not a regular expression RE2 accepts" in reasons
     assert "invalid escape sequence" in reasons and "clip_rules[0]" not in reasons
+
+
+def test_a_reload_of_a_large_folder_does_not_hold_up_other_requests(tmp_path):
+    lines = [COLLECTION, "videos:\n"]
+    for v in range(200):  # about a second to read and check
+        lines.append(f"  - id: m-big-{v}\n    collection_id: c-one\n    name: Big {v}\n    length: 1000\n    transcript:\n")
+        lines.extend(f"      - {{start: {s * 10}, end: {s * 10 + 10}, text: segment {s} of video {v}}}\n" for s in range(50))
+    folder = _folder(tmp_path, a=COLLECTION, b=VIDEO)
+    with ServerThread(create_app(Settings(fixtures_dir=folder))) as server:
+        (folder / "b.yaml").write_text("".join(lines[1:]))
+        reload_done = threading.Event()
+        outcome: list[httpx.Response] = []
+
+        def reload() -> None:
+            outcome.append(httpx.post(f"{server.url}/_emulator/fixtures/reload", timeout=60))
+            reload_done.set()
+
+        worker = threading.Thread(target=reload)
+        worker.start()
+        answered_meanwhile = 0
+        with httpx.Client(base_url=server.url, headers={"x-access-token": "sk-busy"}, timeout=10) as http:
+            while not reload_done.is_set():
+                assert http.get("/collection/default").status_code == 200
+                answered_meanwhile += not reload_done.is_set()
+        worker.join()
+        assert outcome[0].status_code == 200 and outcome[0].json()["data"]["videos"] == 200
+        assert answered_meanwhile >= 5, f"only {answered_meanwhile} requests were answered while the reload ran"
