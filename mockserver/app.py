@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import resources
 from .admin import AdminHandlers
 from .auth import admin_authenticator, api_key_authenticator
+from .connection_limits import HEAD_BYTES
 from .dispatcher import Dispatcher
 from .emulator import Emulator
 from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter
@@ -40,6 +41,8 @@ from .store import JobStore
 logger = logging.getLogger("mockserver")
 
 _JOURNAL_BODY_LIMIT = 8192  # larger bodies are journaled by size only, to keep the journal small
+_JOURNAL_HEAD_LIMIT = 4096  # of a request's headers: the first ones up to this many bytes are kept
+_ENTRY_OVERHEAD = 256  # bytes an entry costs besides what it keeps of the request
 _SLASHES = re.compile(r"/{2,}")
 _STARTED = "mockserver.started"
 
@@ -85,16 +88,41 @@ class EmulatorApp:
 
 
 def journal_writer(emulator: Emulator) -> JournalWriter:
-    """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status."""
+    """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status.
+    What an entry keeps is bounded: headers to _JOURNAL_HEAD_LIMIT, bodies to _JOURNAL_BODY_LIMIT."""
 
-    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int) -> None:
-        if raw and len(raw) > _JOURNAL_BODY_LIMIT:
-            body = f"({len(raw)} bytes, too large to keep)"
-        elif body is None and raw:
-            body = raw.decode("utf-8", "replace")
-        emulator.store.journal(key).record(scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], body, status)
+    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int, refused: str | None) -> None:
+        size = _ENTRY_OVERHEAD
+        if raw:
+            if len(raw) > _JOURNAL_BODY_LIMIT:
+                body = f"({len(raw)} bytes, too large to keep)"
+            else:
+                size += len(raw)
+                if body is None:
+                    body = raw.decode("utf-8", "replace")
+        headers, head_size = _kept_headers(scope)
+        emulator.store.journal(key).record(
+            scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size
+        )
 
     return write
+
+
+def _kept_headers(scope: Scope) -> tuple[list[tuple[bytes, bytes]], int]:
+    """The request's headers as the journal keeps them, and about how many bytes that is. The
+    server says how large the head was (HEAD_BYTES); only a large one is measured and cut."""
+    headers = scope["headers"]
+    estimate = scope.get(HEAD_BYTES, 0)
+    if estimate <= _JOURNAL_HEAD_LIMIT and (estimate or len(headers) <= 16):
+        return headers, estimate
+    kept, size = [], 0
+    for name, value in headers:
+        size += len(name) + len(value)
+        if size > _JOURNAL_HEAD_LIMIT:
+            kept.append((b"x-emulator-journal", b"later headers left out: the journal keeps 4096 bytes of them"))
+            break
+        kept.append((name, value))
+    return kept, min(size, _JOURNAL_HEAD_LIMIT)
 
 
 def refusal_writer(emulator: Emulator) -> RefusalWriter:
@@ -106,7 +134,10 @@ def refusal_writer(emulator: Emulator) -> RefusalWriter:
         raw = headers.get(b"x-access-token")
         key = raw.decode("latin-1") if raw else None
         if key is not None and emulator.store.epoch(key) is not None:
-            emulator.store.journal(key).record(scope["method"], scope["path"], scope.get("query_string", b""), scope["headers"], None, status, reason)
+            headers, head_size = _kept_headers(scope)
+            emulator.store.journal(key).record(
+                scope["method"], scope["path"], scope.get("query_string", b""), headers, None, status, reason, _ENTRY_OVERHEAD + head_size
+            )
 
     return write
 

@@ -16,6 +16,7 @@ from . import __version__, resources
 from .addresses import is_loopback
 from .bench import cli as bench_cli
 from .callback_policy import CallbackPolicy
+from .connection_limits import ConnectionLimits
 from .cli_options import Parser, fail, port, read_environment
 from .conformance import cli as conformance_cli
 from .errors import FixtureError
@@ -88,6 +89,12 @@ def _serve(args: argparse.Namespace) -> int:
             allow_self=args.callback_allow_self,
         ),
         request_log=RequestLog.to_stream(sys.stderr, LEVELS[args.log_level], args.log_format == "json"),
+        connections=ConnectionLimits(
+            max_connections=args.max_connections,
+            max_header_bytes=args.max_header_bytes,
+            request_seconds=args.request_timeout,
+            keep_alive_seconds=args.keep_alive_timeout,
+        ),
     )
     try:
         app = create_app(settings)
@@ -110,7 +117,7 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # uvicorn's own lines (start-up chatter, protocol warnings) only when asked for everything
     uvicorn_level = "debug" if args.log_level == "debug" else max(args.log_level, "warning", key=LOG_LEVELS.index)
-    serve_forever(app, sock, on_ready=announce, log_level=uvicorn_level)
+    serve_forever(app, sock, on_ready=announce, limits=settings.connections, log_level=uvicorn_level)
     return 0
 
 
@@ -172,6 +179,7 @@ def _check(args: argparse.Namespace) -> int:
 LOG_LEVELS = ["debug", "info", "warning", "error", "critical"]
 _SETTINGS = Settings()  # the one home of every default below
 _CALLBACKS = _SETTINGS.callbacks
+_CONNECTIONS = _SETTINGS.connections
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     callbacks.add_argument("--callback-attempts", type=int, default=_CALLBACKS.max_attempts, metavar="N", help="attempts per callback before giving up")
     callbacks.add_argument("--callback-backoff", type=float, default=_CALLBACKS.backoff_seconds, metavar="SECONDS", help="seconds before the 2nd attempt, doubled after each failure, on the key's clock")
     callbacks.add_argument("--callback-timeout", type=float, default=_CALLBACKS.timeout_seconds, metavar="SECONDS", help="seconds a whole attempt may take")
+    bounds = serve.add_argument_group("connections")
+    bounds.add_argument("--max-connections", type=int, default=_CONNECTIONS.max_connections, metavar="N", help="connections open at once; more are answered 503 and closed")
+    bounds.add_argument("--max-header-bytes", type=int, default=_CONNECTIONS.max_header_bytes, metavar="BYTES", help="request line and headers; larger is answered 431")
+    bounds.add_argument("--request-timeout", type=float, default=_CONNECTIONS.request_seconds, metavar="SECONDS", help="time a client has to send a whole request; then 408")
+    bounds.add_argument("--keep-alive-timeout", type=float, default=_CONNECTIONS.keep_alive_seconds, metavar="SECONDS", help="an idle connection is closed after this")
     logs = serve.add_argument_group("request log")
     logs.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="info: one line per request; warning: only refused and failed ones; debug: uvicorn's own too")
     logs.add_argument("--log-format", default="text", choices=["text", "json"], help="a line of text, or one JSON object per line")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from .errors import EmulatorError
@@ -27,7 +28,7 @@ logger = logging.getLogger("mockserver")
 
 RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client sent them
 Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
-JournalWriter = Callable[[str, Scope, Any, bytes | None, int], None]
+JournalWriter = Callable[[str, Scope, Any, bytes | None, int, str | None], None]  # key, scope, body, raw, status, why refused
 # A request refused before it reached an operation (bad key, unknown path): scope, headers, status, why.
 RefusalWriter = Callable[[Scope, "RawHeaders", int, str], None]
 
@@ -36,6 +37,11 @@ RefusalWriter = Callable[[Scope, "RawHeaders", int, str], None]
 _BASE_URLS: dict[tuple[str, bytes], str] = {}
 _BASE_URLS_KEPT = 64
 _HOST = re.compile(rb"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
+
+# A client that closed its connection before its body arrived gets no answer (it is gone); the
+# journal and the log show the call with this status, as nginx does.
+ABORTED = 499
+ABORTED_REASON = "aborted: the client closed the connection before its body arrived"
 
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
 
@@ -135,11 +141,17 @@ class OperationEndpoint:
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)
             status, answer, extra = error.status, error_body(error.message, error.code), error.headers
+        except ClientDisconnect:
+            if self.journal is not None:
+                self.journal(principal, scope, f"({ABORTED_REASON})", None, ABORTED, None)
+            if self.log is not None:
+                self.log.request(scope["method"], scope["path"], principal, ABORTED, started, ABORTED_REASON)
+            return
         except Exception:  # a bug: answer it as JSON like every other error, and log it
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
         if self.journal is not None:
-            self.journal(principal, scope, sent, raw, status)
+            self.journal(principal, scope, sent, raw, status, None)
         await send_json(send, status, answer, extra)
         if self.log is not None:
             if status >= 400:

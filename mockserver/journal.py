@@ -43,6 +43,7 @@ class _Record(NamedTuple):
     body: Any
     status: int
     refused: str | None
+    size: int  # about how many bytes of the request it keeps
 
     def decoded(self) -> JournalEntry:
         headers = {}
@@ -54,10 +55,18 @@ class _Record(NamedTuple):
         return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused)
 
 
+BYTE_BUDGET = 256 * 1024  # of request bytes kept per key: the oldest entries go first past it
+
+
 class Journal:
-    def __init__(self, clock: Clock, capacity: int = 1_000) -> None:
+    """A key's last ``capacity`` calls, holding at most about ``byte_budget`` bytes of what they sent."""
+
+    def __init__(self, clock: Clock, capacity: int = 1_000, byte_budget: int = BYTE_BUDGET) -> None:
         self._clock = clock  # the key's: entries are timed as its jobs are
-        self._records: deque[_Record] = deque(maxlen=capacity)
+        self._records: deque[_Record] = deque()
+        self._capacity = capacity
+        self._budget = byte_budget
+        self._bytes = 0
         self._next = 1
 
     def record(
@@ -69,10 +78,16 @@ class Journal:
         body: Any,
         status: int,
         refused: str | None = None,
+        size: int = 0,
     ) -> None:
+        """``size``: about how many bytes the entry holds (headers and body), for the byte budget."""
+        records = self._records
         # A plain tuple in _Record's field order: its named constructor is a Python call per request.
-        self._records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused))  # type: ignore[arg-type]
+        records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size))  # type: ignore[arg-type]
         self._next += 1
+        self._bytes += size
+        while len(records) > self._capacity or (self._bytes > self._budget and len(records) > 1):
+            self._bytes -= records.popleft()[9]
 
     def entries(self, method: str | None = None, path: str | None = None) -> list[JournalEntry]:
         """Entries whose method matches (any case) and whose path contains ``path``."""
@@ -82,3 +97,4 @@ class Journal:
 
     def clear(self) -> None:
         self._records.clear()
+        self._bytes = 0

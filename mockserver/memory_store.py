@@ -50,11 +50,16 @@ class MemoryStore:
         self._retired: OrderedDict[str, int] = OrderedDict()  # key evicted whole -> its next sequence
         self._epochs = itertools.count(1)
         self._live = 0  # jobs stored, across namespaces
+        # The key used last is already the most recent: a request asks for its namespace about
+        # three times (override, job, journal), and only the first needs to move it.
+        self._recent: str | None = None
 
     # Namespaces ---------------------------------------------------------------------------------
     def _namespace(self, key: str) -> _Namespace:
         """The key's namespace, created on first use; marks it recently used."""
         namespace = self._namespaces.get(key)
+        if namespace is not None and key == self._recent:
+            return namespace
         if namespace is None:
             clock = NamespaceClock(self._base_clock, frozen=self._frozen_clocks)
             next_sequence = self._retired.pop(key, 1)  # a key back after eviction goes on where it stopped
@@ -63,6 +68,7 @@ class MemoryStore:
                 self._retire(self._namespaces.popitem(last=False)[1])
         else:
             self._namespaces.move_to_end(key)
+        self._recent = key
         return namespace
 
     def epoch(self, key: str) -> int | None:
@@ -74,6 +80,7 @@ class MemoryStore:
 
     def reset(self, key: str | None = None) -> None:
         """A reset begins the key anew, ids included (the bounds never do: see _retire)."""
+        self._recent = None
         if key is None:
             self._namespaces.clear()
             self._retired.clear()

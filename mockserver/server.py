@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 
+from .connection_limits import ConnectionLimits, guarded_protocol
+
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket; port 0 asks the OS for a free port."""
@@ -28,8 +30,15 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}"
 
 
-def _config(app: Any, **overrides: Any) -> uvicorn.Config:
-    settings: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "on"}
+def _config(app: Any, limits: ConnectionLimits | None = None, **overrides: Any) -> uvicorn.Config:
+    limits = limits or ConnectionLimits()
+    settings: dict[str, Any] = {
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "on",
+        "http": guarded_protocol(limits),
+        "timeout_keep_alive": limits.keep_alive_seconds,
+    }
     settings.update(overrides)
     return uvicorn.Config(app, **settings)
 
@@ -47,11 +56,13 @@ class _ReadyServer(uvicorn.Server):
             self._on_ready()
 
 
-def serve_forever(app: Any, sock: socket.socket, on_ready: Callable[[str], None] | None = None, **uvicorn_options: Any) -> None:
+def serve_forever(
+    app: Any, sock: socket.socket, on_ready: Callable[[str], None] | None = None, limits: ConnectionLimits | None = None, **uvicorn_options: Any
+) -> None:
     """Serve on ``sock`` (from bind_socket) in the foreground until interrupted; ``on_ready(url)``
     runs once it answers. The caller binds, so it can report a busy port its own way."""
     url = url_of(sock)
-    server = _ReadyServer(_config(app, **uvicorn_options), (lambda: on_ready(url)) if on_ready else None)
+    server = _ReadyServer(_config(app, limits, **uvicorn_options), (lambda: on_ready(url)) if on_ready else None)
     try:
         server.run(sockets=[sock])
     finally:
@@ -61,11 +72,11 @@ def serve_forever(app: Any, sock: socket.socket, on_ready: Callable[[str], None]
 class ServerThread:
     """A real uvicorn server in a background thread: ``start()``, ``url``, ``stop()``."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, limits: ConnectionLimits | None = None, **uvicorn_options: Any) -> None:
         self._socket = bind_socket(host, port)
         self.url = url_of(self._socket)
         self._ready = threading.Event()
-        self._server = _ReadyServer(_config(app, **uvicorn_options), self._ready.set)
+        self._server = _ReadyServer(_config(app, limits, **uvicorn_options), self._ready.set)
         self._thread = threading.Thread(target=self._run, name=f"mockserver {self.url}", daemon=True)
         self._error: BaseException | None = None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .callback_policy import CallbackPolicy
+from .connection_limits import ConnectionLimits
 from .request_log import RequestLog
 from .store import StoreLimits
 
@@ -26,4 +27,5 @@ class Settings:
     admin_hosts: frozenset[str] | None = None
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     request_log: RequestLog | None = None  # one line per request; None logs nothing
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # applied by the server (server.py)
     extra_key_prefix: str | None = None  # keys accepted besides the fixtures' api_keys (the pytest plugin's)

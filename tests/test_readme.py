@@ -235,3 +235,49 @@ def test_make_serve_answers():
     finally:
         os.killpg(make.pid, signal.SIGINT)  # make and the server it started: the group we began
         make.wait(timeout=15)
+
+
+def _limits_rows() -> dict[str, str]:
+    source = README.read_text(encoding="utf-8")
+    table = source[source.index("## Limits"):source.index("## Performance")]
+    return {row.split("|")[1].strip(): row for row in table.splitlines() if row.startswith("| ") and not row.startswith("| what")}
+
+
+def _k(number: int) -> str:
+    return f"{number:,}"
+
+
+def test_the_limits_table_states_the_defaults_the_code_has():
+    import yaml
+
+    from mockserver import app, fixtures, journal, preferences
+    from mockserver.callback_policy import CallbackPolicy
+    from mockserver.connection_limits import ConnectionLimits
+    from mockserver.store import StoreLimits
+
+    settings, connections, store, callbacks = Settings(), ConnectionLimits(), StoreLimits(), CallbackPolicy()
+    clip = yaml.safe_load((ROOT / "openapi.yaml").read_text())["components"]["schemas"]["ClipRequest"]["properties"]
+    backoffs = ", ".join(f"{callbacks.backoff_seconds * 2**n:g}" for n in range(callbacks.max_attempts - 1))
+    expected = {
+        "request body": [f"{settings.body_limit // 2**20} MiB"],
+        "request line and headers": [f"{connections.max_header_bytes // 1024} KiB", f"{connections.max_headers} fields"],
+        "a whole request (line, headers, body)": [f"{connections.request_seconds:g} s"],
+        "an idle keep-alive connection": [f"{connections.keep_alive_seconds:g} s"],
+        "open connections": [_k(connections.max_connections)],
+        "`Prefer` header": [_k(preferences.MAX_LENGTH)],
+        "`prompt`, `callback_url`": [_k(clip["prompt"]["maxLength"]), _k(clip["callback_url"]["maxLength"])],
+        "jobs": [f"{_k(store.max_jobs)} in all", f"{_k(store.max_jobs_per_namespace)} per key"],
+        "keys with state": [_k(store.max_namespaces), f"{_k(store.remembered_keys)} evicted"],
+        "journal of a key": [f"{store.journal_size} entries", f"{journal.BYTE_BUDGET // 1024} KiB", f"{app._JOURNAL_HEAD_LIMIT // 1024} KiB of headers", f"{app._JOURNAL_BODY_LIMIT // 1024} KB of body"],
+        "delivery log of a key": [f"{store.journal_size} attempts"],
+        "callbacks waiting or in flight": [f"{_k(callbacks.max_pending)} in all", f"{callbacks.max_in_flight} on the wire"],
+        "one callback attempt": [f"{callbacks.timeout_seconds:g} s in all"],
+        "callback attempts": [f"{callbacks.max_attempts}, waiting {backoffs} s"],
+        "an out-of-order callback held back": [f"{callbacks.hold_limit_seconds:g} s"],
+        "a fixture file": [f"{fixtures.MAX_FILE_BYTES // 2**20} MiB", f"nesting {fixtures.MAX_DEPTH} deep", f"at most {fixtures._EXCERPT} characters"],
+    }
+    rows = _limits_rows()
+    for what, phrases in expected.items():
+        assert what in rows, f"the Limits table has no row {what!r}"
+        for phrase in phrases:
+            assert phrase in rows[what], f"Limits, {what}: the code says {phrase!r}\n{rows[what]}"

@@ -1,0 +1,156 @@
+"""Bounds on connections, below the app: how many may be open, how large a request's headers may
+be, and how long a client may take to send a whole request.
+
+uvicorn has a keep-alive timeout but nothing for the rest: headers of any size are buffered, and a
+client that sends half a request line (or drips a body) holds its connection forever. Each bound
+here answers with the emulator's JSON error shape and closes the connection. The checks cost a few
+attribute writes per request; the clock is read by one sweep a second, not per request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    max_connections: int = 1_000  # open at once; more are answered 503 and closed
+    max_header_bytes: int = 64 * 1024  # request line and headers
+    max_headers: int = 100
+    request_seconds: float = 30.0  # from a connection's opening, or a request's first byte, to its last
+    keep_alive_seconds: float = 5.0  # idle between requests (uvicorn's own timeout)
+
+
+SWEEP_SECONDS = 1.0
+# The scope key under which the server tells the app about how many bytes the request's head took
+# (an upper bound: a body's first bytes may be counted too), so the journal need not measure it.
+HEAD_BYTES = "mockserver.head_bytes"
+
+
+def _response(status: int, reason: str, code: str, message: str, extra: bytes = b"") -> bytes:
+    body = json.dumps({"success": False, "message": message, "error_code": code}).encode()
+    head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\nconnection: close\r\n"
+    return head.encode("latin-1") + extra + b"\r\n" + body
+
+
+def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
+    """uvicorn's httptools protocol with ``limits`` applied: pass it as uvicorn's ``http``."""
+    too_many = _response(503, "Service Unavailable", "too_many_connections", f"more than {limits.max_connections} connections are open: retry shortly", b"retry-after: 1\r\n")
+    too_large = _response(
+        431,
+        "Request Header Fields Too Large",
+        "headers_too_large",
+        f"header: the request line and headers must be at most {limits.max_header_bytes} bytes and {limits.max_headers} fields",
+    )
+    not_http = _response(400, "Bad Request", "invalid_request", "request: not a valid HTTP/1.1 request")
+    too_slow = _response(408, "Request Timeout", "request_timeout", f"the whole request must arrive within {limits.request_seconds:g}s")
+
+    class GuardedProtocol(HttpToolsProtocol):
+        # When the request being read began (None between requests); the sweep closes stragglers.
+        _reading_since: float | None = None
+        _header_bytes = 0  # bytes received since the request began, headers and perhaps some body
+        _in_headers = True  # until a request's headers are complete (and again after it)
+        _refused = False
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                self._refuse(too_many)
+                return
+            self._reading_since = time.monotonic()  # a connection that never sends a request is a straggler too
+            _sweeper.watch(self.loop, self.connections)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return
+            if not self._in_headers:
+                super().data_received(data)
+                return
+            self._header_bytes += len(data)
+            super().data_received(data)
+            if self._in_headers and self._header_bytes > limits.max_header_bytes:
+                self._refuse(too_large)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._reading_since is None:
+                self._reading_since = time.monotonic()
+
+        def on_headers_complete(self) -> None:
+            self._in_headers = False
+            # Exact sizes only when the bytes seen could exceed the bound: not on ordinary requests.
+            too_large_perhaps = self._header_bytes > limits.max_header_bytes and _head_size(self) > limits.max_header_bytes
+            if too_large_perhaps or len(self.headers) > limits.max_headers:
+                self._refuse(too_large)
+                return
+            self.scope[HEAD_BYTES] = self._header_bytes  # type: ignore[literal-required]
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading_since = None
+            self._in_headers, self._header_bytes = True, 0  # the next request's headers come next
+            if not self._refused:
+                super().on_message_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            if not self._refused:  # after a refusal the parser may still complain: one answer is enough
+                self._refuse(not_http)
+
+        def straggling(self, now: float) -> bool:
+            return self._reading_since is not None and now - self._reading_since > limits.request_seconds
+
+        def time_out(self) -> None:
+            if self.cycle is not None and self.cycle.response_started:
+                self._refused = True
+                self.transport.close()  # the app has answered (or begun to): a 408 now would garble that
+            else:
+                self._refuse(too_slow)
+
+        def _refuse(self, answer: bytes) -> None:
+            self._refused = True
+            self._reading_since = None
+            if not self.transport.is_closing():
+                self.transport.write(answer)
+                self.transport.close()
+
+    return GuardedProtocol
+
+
+def _head_size(protocol: HttpToolsProtocol) -> int:
+    return len(protocol.url) + sum(len(name) + len(value) + 4 for name, value in protocol.headers)
+
+
+class _Sweeper:
+    """Once a second while connections are open, closes those whose request is overdue. A timer
+    chain, not a task: nothing is left pending when the loop stops."""
+
+    def __init__(self) -> None:
+        # The connection sets being swept, by id; weakly, so a server that stopped mid-sweep
+        # leaves nothing behind and its set's id, once reused, is not mistaken for it.
+        self._armed: dict[int, weakref.ref[set[Any]]] = {}
+
+    def watch(self, loop: Any, connections: set[Any]) -> None:
+        armed = self._armed.get(id(connections))
+        if armed is None or armed() is not connections:
+            self._armed[id(connections)] = weakref.ref(connections)
+            loop.call_later(SWEEP_SECONDS, self._sweep, loop, connections)
+
+    def _sweep(self, loop: Any, connections: set[Any]) -> None:
+        now = time.monotonic()
+        for connection in list(connections):
+            straggling = getattr(connection, "straggling", None)
+            if straggling is not None and straggling(now):
+                connection.time_out()
+        if connections:
+            loop.call_later(SWEEP_SECONDS, self._sweep, loop, connections)
+        else:
+            self._armed.pop(id(connections), None)
+
+
+_sweeper = _Sweeper()
