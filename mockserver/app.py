@@ -100,7 +100,10 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
                 size += len(raw)
                 if body is None:
                     body = raw.decode("utf-8", "replace")
-        headers, head_size = _kept_headers(scope)
+        headers = scope["headers"]
+        head_size = scope.get(HEAD_BYTES, 0)
+        if head_size > _JOURNAL_HEAD_LIMIT or (not head_size and len(headers) > 16):  # rare: measure and cut
+            headers, head_size = _kept_headers(scope)
         emulator.store.journal(key).record(
             scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size
         )
@@ -109,11 +112,11 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
 
 
 def _kept_headers(scope: Scope) -> tuple[list[tuple[bytes, bytes]], int]:
-    """The request's headers as the journal keeps them, and about how many bytes that is. The
-    server says how large the head was (HEAD_BYTES); only a large one is measured and cut."""
+    """The request's headers as the journal keeps them (the first _JOURNAL_HEAD_LIMIT bytes), and
+    how many bytes that is."""
     headers = scope["headers"]
     estimate = scope.get(HEAD_BYTES, 0)
-    if estimate <= _JOURNAL_HEAD_LIMIT and (estimate or len(headers) <= 16):
+    if estimate and estimate <= _JOURNAL_HEAD_LIMIT:
         return headers, estimate
     kept, size = [], 0
     for name, value in headers:

@@ -15,6 +15,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
@@ -52,10 +53,10 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
     too_slow = _response(408, "Request Timeout", "request_timeout", f"the whole request must arrive within {limits.request_seconds:g}s")
 
     class GuardedProtocol(HttpToolsProtocol):
-        # When the request being read began (None between requests); the sweep closes stragglers.
+        # When the request being read began; the sweep closes a connection whose request is overdue.
         _reading_since: float | None = None
         _header_bytes = 0  # bytes received since the request began, headers and perhaps some body
-        _in_headers = True  # until a request's headers are complete (and again after it)
+        _in_headers = True  # reading a request's line and headers
         _refused = False
 
         def connection_made(self, transport: Any) -> None:  # type: ignore[override]
@@ -66,21 +67,34 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             self._reading_since = time.monotonic()  # a connection that never sends a request is a straggler too
             _sweeper.watch(self.loop, self.connections)
 
+        # Two overrides only, calling the base class's methods directly rather than through
+        # super(): they run on every request.
         def data_received(self, data: bytes) -> None:
-            if self._refused:
-                return
             if not self._in_headers:
-                super().data_received(data)
+                cycle = self.cycle
+                if cycle is None or cycle.more_body:
+                    self._feed(data)  # more of the body being read
+                    return
+                # The last request was read whole: these bytes begin the next one.
+                self._in_headers, self._header_bytes, self._reading_since = True, 0, time.monotonic()
+            elif self._refused:
                 return
             self._header_bytes += len(data)
-            super().data_received(data)
+            self._feed(data)
             if self._in_headers and self._header_bytes > limits.max_header_bytes:
                 self._refuse(too_large)
 
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            if self._reading_since is None:
-                self._reading_since = time.monotonic()
+        def _feed(self, data: bytes) -> None:
+            # uvicorn's data_received, less its warning on every bad request (a client's mistake is
+            # answered, not logged) and with no protocol upgrades (the server runs with ws="none").
+            self._unset_keepalive_if_required()
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                pass  # answered as plain HTTP: on_headers_complete has run
+            except httptools.HttpParserError:
+                if not self._refused:  # after a refusal the parser may still complain: one answer is enough
+                    self._refuse(not_http)
 
         def on_headers_complete(self) -> None:
             self._in_headers = False
@@ -90,20 +104,14 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
                 self._refuse(too_large)
                 return
             self.scope[HEAD_BYTES] = self._header_bytes  # type: ignore[literal-required]
-            super().on_headers_complete()
-
-        def on_message_complete(self) -> None:
-            self._reading_since = None
-            self._in_headers, self._header_bytes = True, 0  # the next request's headers come next
-            if not self._refused:
-                super().on_message_complete()
-
-        def send_400_response(self, msg: str) -> None:
-            if not self._refused:  # after a refusal the parser may still complain: one answer is enough
-                self._refuse(not_http)
+            _on_headers_complete(self)
 
         def straggling(self, now: float) -> bool:
-            return self._reading_since is not None and now - self._reading_since > limits.request_seconds
+            """Its request (line, headers and body) is not all here, and its time is up."""
+            since = self._reading_since
+            if since is None or now - since <= limits.request_seconds or self._refused:
+                return False
+            return self._in_headers or (self.cycle is not None and self.cycle.more_body)
 
         def time_out(self) -> None:
             if self.cycle is not None and self.cycle.response_started:
@@ -114,12 +122,16 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
 
         def _refuse(self, answer: bytes) -> None:
             self._refused = True
+            self._in_headers = True  # so that data_received drops whatever still comes
             self._reading_since = None
             if not self.transport.is_closing():
                 self.transport.write(answer)
                 self.transport.close()
 
     return GuardedProtocol
+
+
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
 
 
 def _head_size(protocol: HttpToolsProtocol) -> int:

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from .errors import EmulatorError
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
-from .request_log import RequestLog, job_note
+from .request_log import RequestLog
 from .spec import Operation
 from .validation import parse_body, read_parameters, read_raw_body, with_defaults
 
@@ -128,12 +128,14 @@ class OperationEndpoint:
         sent: Any = None  # the body as the client sent it, for the journal
         status = 200
         call: Call | None = None
+        operation = self.operation
         try:
-            params = read_parameters(self.operation, scope["path_params"], query_params(scope), headers)
-            if self.operation.takes_body:
-                raw = await read_raw_body(headers, receive, self.operation, self.body_limit)
-                sent = parse_body(raw, self.operation)
-            call = Call(principal, params, with_defaults(sent, self.operation), self._base_url(scope, headers), headers, scope.get("server"))
+            params = read_parameters(operation, scope["path_params"], query_params(scope), headers)
+            if operation.takes_body:
+                raw = await read_raw_body(headers, receive, operation, self.body_limit)
+                sent = parse_body(raw, operation)
+            body = with_defaults(sent, operation) if operation.body_defaults else sent
+            call = Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server"))
             answer = self.handler(call)
             if not isinstance(answer, (bytes, dict)):
                 answer = await answer  # a handler with slow work off the loop
@@ -153,12 +155,13 @@ class OperationEndpoint:
         if self.journal is not None:
             self.journal(principal, scope, sent, raw, status, None)
         await send_json(send, status, answer, extra)
-        if self.log is not None:
+        log = self.log
+        if log is not None and status >= log.min_status:
             if status >= 400:
                 note = answer.get("message") if isinstance(answer, dict) else None
             else:
-                note = job_note(call.job, call.created) if call is not None and call.job is not None else None
-            self.log.request(scope["method"], scope["path"], principal, status, started, note)
+                note = (call.job, call.created) if call is not None and call.job is not None else None
+            log.request(scope["method"], scope["path"], principal, status, started, note)
 
 
 def _key_of(headers: RawHeaders) -> str | None:

@@ -86,6 +86,11 @@ class Journal:
         records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size))  # type: ignore[arg-type]
         self._next += 1
         self._bytes += size
+        if len(records) > self._capacity or self._bytes > self._budget:
+            self._trim()
+
+    def _trim(self) -> None:
+        records = self._records
         while len(records) > self._capacity or (self._bytes > self._budget and len(records) > 1):
             self._bytes -= records.popleft()[9]
 

@@ -27,7 +27,7 @@ LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR, "warning": loggi
 def key_prefix(key: str | None) -> str:
     if not key:
         return "-"
-    return key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN] + "…"
+    return key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN] + "..."  # ASCII: cheaper to write, safe on any console
 
 
 def job_note(job: Job, created: bool) -> str:
@@ -46,6 +46,11 @@ def job_note(job: Job, created: bool) -> str:
 
 
 Batch = list[tuple[int, str]]  # (logging level, line), oldest first
+# What the request path records: (ended, started, method, path, key, status, note); the note is a
+# reason (str), or a job and whether the request created it. Lines are formatted a batch at a time.
+_Pending = tuple[float, float, str, str, "str | None", int, Any]
+
+_MIN_STATUS = {logging.DEBUG: 0, logging.INFO: 0, logging.WARNING: 400, logging.ERROR: 500}
 
 
 def _level_of(status: int) -> int:
@@ -53,19 +58,22 @@ def _level_of(status: int) -> int:
 
 
 class RequestLog:
-    """Formats request lines (text or JSON) and hands them to ``write`` in batches.
+    """Records requests and hands them to ``write`` as lines (text or JSON), in batches.
 
-    ``enabled(level)`` says which lines are wanted, as in logging: info shows every request,
-    warning only refused (4xx) and failed (5xx) ones, error only failed ones.
+    ``level`` works as in logging: info keeps every request, warning only refused (4xx) and
+    failed (5xx) ones, error only failed ones. The request path only appends a tuple; the
+    formatting happens when a batch is written.
     """
 
-    def __init__(self, write: Callable[[Batch], None], enabled: Callable[[int], bool], json_lines: bool = False, batched: bool = True) -> None:
+    def __init__(self, write: Callable[[Batch], None], level: int = logging.INFO, json_lines: bool = False, batched: bool = True) -> None:
         self._write = write
+        self.min_status = _MIN_STATUS.get(level, 1000)  # below it a request is not kept
         self._batch_lines = BATCH_LINES if batched else 1
-        self._enabled = enabled
         self._json = json_lines
-        self._lines: Batch = []
+        self._pending: list[_Pending] = []
         self._flush_pending: asyncio.TimerHandle | None = None
+        # Wall time from the monotonic clock the request path already reads: one clock read per request.
+        self._wall_offset = time.time() - time.perf_counter()
         self._second = -1
         self._second_text = ""
 
@@ -74,42 +82,31 @@ class RequestLog:
         """Lines on a console or file, written a batch at a time."""
 
         def write(batch: Batch) -> None:
-            stream.write("".join(line + "\n" for _, line in batch))
+            stream.write("\n".join([line for _, line in batch]) + "\n")
             stream.flush()
 
-        return cls(write, level.__le__, json_lines)
+        return cls(write, level, json_lines)
 
     @classmethod
     def to_logger(cls, logger: logging.Logger) -> RequestLog:
         """Lines handed to ``logger`` (pytest shows them beside a failed test): every request at
-        INFO, refused ones at WARNING, failed ones at ERROR. Each line goes at once, so it is
-        captured with the test that caused it."""
+        INFO, refused ones at WARNING, failed ones at ERROR, as the logger's level lets through.
+        Each line goes at once, so it is captured with the test that caused it."""
 
         def write(batch: Batch) -> None:
             for level, line in batch:
-                logger.log(level, "%s", line)
+                if logger.isEnabledFor(level):
+                    logger.log(level, "%s", line)
 
-        return cls(write, logger.isEnabledFor, batched=False)
+        return cls(write, logging.DEBUG, batched=False)
 
-    def request(self, method: str, path: str, key: str | None, status: int, started: float, note: str | None = None) -> None:
-        """Logs one answered request; ``note`` is the job it touched, or why it was refused."""
-        level = _level_of(status)
-        if not self._enabled(level):
+    def request(self, method: str, path: str, key: str | None, status: int, started: float, note: Any = None) -> None:
+        """Keeps one answered request; ``note`` is why it was refused, or (job, created)."""
+        if status < self.min_status:
             return
-        now = time.time()
-        milliseconds = (time.perf_counter() - started) * 1000
-        if self._json:
-            fields: dict[str, Any] = {"time": round(now, 3), "method": method, "path": path, "key": key_prefix(key), "status": status, "ms": round(milliseconds, 2)}
-            if note:
-                fields["refused" if status >= 400 else "job"] = note
-            line = json.dumps(fields, ensure_ascii=False)
-        else:
-            # repr-like escaping of the path: a %0A in it must not start a forged line
-            line = f"{self._clock_text(now)} {method} {_printable(path)} {key_prefix(key)} {status} {milliseconds:.1f}ms"
-            if note:
-                line += (" refused: " if status >= 400 else " ") + _printable(note)
-        self._lines.append((level, line))
-        if len(self._lines) >= self._batch_lines:
+        pending = self._pending
+        pending.append((time.perf_counter(), started, method, path, key, status, note))
+        if len(pending) >= self._batch_lines:
             self.flush()
         elif self._flush_pending is None:
             try:
@@ -117,20 +114,52 @@ class RequestLog:
             except RuntimeError:  # no loop (a synchronous caller): write at once
                 self.flush()
 
-    def _clock_text(self, now: float) -> str:
-        second = int(now)
-        if second != self._second:  # strftime once a second, not once a request
-            self._second, self._second_text = second, time.strftime("%H:%M:%S", time.localtime(second))
-        return f"{self._second_text}.{int((now - second) * 1000):03d}"
-
     def flush(self) -> None:
         if self._flush_pending is not None:
             self._flush_pending.cancel()
             self._flush_pending = None
-        if self._lines:
-            batch, self._lines = self._lines, []
-            self._write(batch)
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._write(self._json_lines(pending) if self._json else self._text_lines(pending))
+
+    def _text_lines(self, pending: list[_Pending]) -> Batch:
+        # One loop with everything inline: this runs for every request the server answers.
+        lines: Batch = []
+        wall = self._wall_offset
+        for ended, started, method, path, key, status, note in pending:
+            now = ended + wall
+            second = int(now)
+            if second != self._second:  # strftime once a second, not once a line
+                self._second, self._second_text = second, time.strftime("%H:%M:%S", time.localtime(second))
+            if not path.isprintable():  # escaped: a %0A in a path must not start a forged line
+                path = _escaped(path)
+            shown = "-" if not key else key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN] + "..."
+            line = f"{self._second_text}.{int((now - second) * 1000):03d} {method} {path} {shown} {status} {(ended - started) * 1000:.1f}ms"
+            if note:
+                if note.__class__ is tuple:
+                    line += " " + job_note(*note)
+                else:
+                    line += " refused: " + (note if note.isprintable() else _escaped(note))
+            lines.append((_level_of(status), line))
+        return lines
+
+    def _json_lines(self, pending: list[_Pending]) -> Batch:
+        lines: Batch = []
+        for ended, started, method, path, key, status, note in pending:
+            fields: dict[str, Any] = {
+                "time": round(ended + self._wall_offset, 3),
+                "method": method,
+                "path": path,
+                "key": key_prefix(key),
+                "status": status,
+                "ms": round((ended - started) * 1000, 2),
+            }
+            if note:
+                fields["job" if note.__class__ is tuple else "refused"] = job_note(*note) if note.__class__ is tuple else note
+            lines.append((_level_of(status), json.dumps(fields, ensure_ascii=False)))
+        return lines
 
 
-def _printable(text: str) -> str:
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")

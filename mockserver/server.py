@@ -37,6 +37,7 @@ def _config(app: Any, limits: ConnectionLimits | None = None, **overrides: Any) 
         "access_log": False,
         "lifespan": "on",
         "http": guarded_protocol(limits),
+        "ws": "none",  # no VideoDB operation upgrades; the guarded protocol answers such requests as plain HTTP
         "timeout_keep_alive": limits.keep_alive_seconds,
     }
     settings.update(overrides)

@@ -35,10 +35,10 @@ def test_every_request_is_one_line_with_its_job_or_its_reason(tmp_path):
     lines = _job_lines(log.read_text())
     assert len(lines) == 4, lines
     create, poll, unknown, anonymous = (line.split(" ", 6) for line in lines)
-    assert create[1:5] == ["POST", "/video/m-7a3f21c4/clip", "sk-logged-ke…", "200"] and create[5].endswith("ms")
+    assert create[1:5] == ["POST", "/video/m-7a3f21c4/clip", "sk-logged-ke...", "200"] and create[5].endswith("ms")
     assert "will be done after 1 polls (prefer-header)" in create[6] and create[6].startswith("job-")
     assert poll[1] == "GET" and poll[4] == "200" and poll[6].endswith(" processing")
-    assert unknown[2:5] == ["/collection/default/upload", "sk-logged-ke…", "404"] and "refused: " in unknown[6] and "no such operation" in unknown[6]
+    assert unknown[2:5] == ["/collection/default/upload", "sk-logged-ke...", "404"] and "refused: " in unknown[6] and "no such operation" in unknown[6]
     assert anonymous[3:5] == ["-", "401"] and "header.x-access-token: required" in anonymous[6]
 
 
@@ -48,7 +48,7 @@ def test_json_lines_carry_the_same_fields(tmp_path):
         _traffic(url)
     entries = [json.loads(line) for line in _job_lines(log.read_text())]
     assert [(e["method"], e["status"]) for e in entries] == [("POST", 200), ("GET", 200), ("GET", 404), ("GET", 401)]
-    assert entries[0]["job"].startswith("job-") and entries[0]["key"] == "sk-logged-ke…"
+    assert entries[0]["job"].startswith("job-") and entries[0]["key"] == "sk-logged-ke..."
     assert "no such operation" in entries[2]["refused"] and all(e["ms"] >= 0 and e["time"] > 0 for e in entries)
 
 
@@ -62,18 +62,18 @@ def test_at_warning_only_refused_and_failed_requests_are_logged(tmp_path):
 
 def test_a_line_cannot_be_forged_through_the_path():
     written: list[str] = []
-    log = RequestLog(lambda batch: written.extend(line for _, line in batch), logging.INFO.__le__)
+    log = RequestLog(lambda batch: written.extend(line for _, line in batch), logging.INFO)
     log.request("GET", "/video/x\n12:00:00.000 GET /forged", "sk-a", 404, 0.0, "path\r\nno")
     assert len(written) == 1 and "\n" not in written[0] and "\\n12:00:00.000" in written[0] and "\\r\\n" in written[0]
 
 
 def test_lines_are_written_in_batches():
     batches: list[int] = []
-    log = RequestLog(lambda batch: batches.append(len(batch)), logging.INFO.__le__)
+    log = RequestLog(lambda batch: batches.append(len(batch)), logging.INFO)
     log.request("GET", "/x", None, 200, 0.0)  # outside an event loop: at once
     assert batches == [1]
     for _ in range(BATCH_LINES):
-        log._lines.append((logging.INFO, "held"))  # as if a loop were waiting to flush them
+        log._pending.append((1.0, 0.5, "GET", "/held", None, 200, None))  # as if a loop were waiting to flush them
     log.request("GET", "/x", None, 200, 0.0)
     assert batches == [1, BATCH_LINES + 1]
 
