@@ -90,11 +90,12 @@ class JobEngine:
         outcome = choose_outcome(kind.rule_outcome(subject), preference, self.store.take_override(key))
         name = kind.name
         seed = self.seed
+        weight = kind.weight(subject) + (len(callback_url) if callback_url else 0)
 
         # tuple.__new__ with every field, not Job(...): a named tuple's own constructor is one more
         # Python call, and this runs on every job-creating request.
         def build(sequence: int, now: float) -> Job:
-            return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False))
+            return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False, weight))
 
         job = self.store.create(key, build)
         self._announce(_tuple_new(JobStarted, (key, job)))

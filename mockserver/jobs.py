@@ -34,6 +34,7 @@ class Job(NamedTuple):
     callback_url: str | None = None
     processing_answers: int = 0
     terminal: bool = False
+    weight: int = 0  # bytes of client-sent text it keeps (prompt, callback URL…), for the store's byte bound
 
     @property
     def ends_by_clock(self) -> bool:

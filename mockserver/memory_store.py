@@ -50,6 +50,7 @@ class MemoryStore:
         self._retired: OrderedDict[str, int] = OrderedDict()  # key evicted whole -> its next sequence
         self._epochs = itertools.count(1)
         self._live = 0  # jobs stored, across namespaces
+        self._bytes = 0  # the weight of the jobs stored (client-sent text), across namespaces
         # The key used last is already the most recent: a request asks for its namespace about
         # three times (override, job, journal), and only the first needs to move it.
         self._recent: str | None = None
@@ -84,7 +85,7 @@ class MemoryStore:
         if key is None:
             self._namespaces.clear()
             self._retired.clear()
-            self._live = 0
+            self._live = self._bytes = 0
             return
         self._retired.pop(key, None)
         namespace = self._namespaces.pop(key, None)
@@ -93,6 +94,7 @@ class MemoryStore:
 
     def _forget(self, namespace: _Namespace) -> None:
         self._live -= len(namespace.jobs)
+        self._bytes -= sum(job.weight for job in namespace.jobs.values())
 
     def _retire(self, namespace: _Namespace) -> None:
         """Evicted whole by the bound on keys: remember where its ids got to, for a while."""
@@ -109,10 +111,11 @@ class MemoryStore:
         namespace.jobs[job.id] = job
         namespace.order.append(job.id)
         self._live += 1
+        self._bytes += job.weight
         limits = self.limits
         while len(namespace.jobs) > limits.max_jobs_per_namespace:
             self._evict_oldest(namespace)
-        while self._live > limits.max_jobs:
+        while self._live > limits.max_jobs or self._bytes > limits.max_job_bytes:
             # The namespace just used is the most recent, so another key pays first.
             self._evict_oldest(next(ns for ns in self._namespaces.values() if ns.jobs))
         return job
@@ -122,8 +125,10 @@ class MemoryStore:
         # which leaves a gap that this skips).
         while namespace.order:
             job_id = namespace.order.popleft()
-            if namespace.jobs.pop(job_id, None) is not None:
+            job = namespace.jobs.pop(job_id, None)
+            if job is not None:
                 self._live -= 1
+                self._bytes -= job.weight
                 return
 
     def read(self, key: str, job_id: str) -> Job:
@@ -144,9 +149,10 @@ class MemoryStore:
         return before, after
 
     def expire(self, key: str, job_id: str) -> None:
-        self.read(key, job_id)  # NotFound / Expired as for any other verb
+        job = self.read(key, job_id)  # NotFound / Expired as for any other verb
         del self._namespaces[key].jobs[job_id]
         self._live -= 1
+        self._bytes -= job.weight
 
     def jobs(self, key: str) -> list[Job]:
         return list(self._namespace(key).jobs.values())
@@ -154,6 +160,11 @@ class MemoryStore:
     @property
     def job_count(self) -> int:
         return self._live
+
+    @property
+    def job_bytes(self) -> int:
+        """Client-sent text kept with the stored jobs, in all (bounded by limits.max_job_bytes)."""
+        return self._bytes
 
     # The rest of a key's state ------------------------------------------------------------------
     def clock(self, key: str) -> NamespaceClock:

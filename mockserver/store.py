@@ -28,6 +28,10 @@ class StoreLimits:
     max_jobs: int = 100_000  # in all: the least recently used key loses its oldest jobs first
     max_jobs_per_namespace: int = 10_000  # a key's oldest jobs go first
     max_namespaces: int = 1_000  # the least recently used key is forgotten whole
+    # Client-sent text kept with jobs (prompts, callback URLs), in all: past it the least recently
+    # used key loses its oldest jobs, as for max_jobs. A hostile client's long strings cannot
+    # multiply the per-job memory by the job count.
+    max_job_bytes: int = 32 * 1024 * 1024
     journal_size: int = 500  # entries kept per key, and delivery attempts per key
     # Keys forgotten whole by the bound above whose next sequence number is remembered, so that a
     # returning key never hands out an id it gave before (an old output_url answers "expired").

@@ -189,6 +189,27 @@ def test_the_total_job_cap_evicts_the_oldest_across_keys():
     assert_conforms(recorder)
 
 
+def test_long_prompts_and_callback_urls_are_bounded_in_all_not_per_job():
+    limits = StoreLimits(max_job_bytes=60_000)  # about ten jobs of the longest prompt and callback URL
+    recorder = ContractRecorder(create_app(Settings(limits=limits)))
+    hostile = {"x-access-token": "sk-long-strings"}
+    polite = {"x-access-token": "sk-polite"}
+    with TestClient(recorder) as client:
+        first = client.post("/video/m-7a3f21c4/clip", json={"prompt": "demo"}, headers=polite).json()["data"]["output_url"]
+        urls = []
+        for i in range(40):
+            body = {"prompt": f"{i:04d}" + "p" * 4092, "callback_url": "http://127.0.0.1:9/" + "c" * 2000}
+            urls.append(client.post("/video/m-7a3f21c4/clip", json=body, headers=hostile).json()["data"]["output_url"])
+        store = recorder.app.state.emulator.store
+        assert store.job_bytes <= limits.max_job_bytes
+        assert client.get(first, headers=polite).json()["error_code"] == "expired", "the least recently used key paid first"
+        kept = [client.get(url, headers=hostile).status_code for url in urls]
+        assert kept[-1] == 200 and kept[0] == 404 and kept == sorted(kept, reverse=True), "the newest are kept"
+        recorder.app.state.emulator.reset()
+        assert store.job_bytes == 0
+    assert_conforms(recorder)
+
+
 def test_a_long_flood_keeps_the_store_and_its_queues_small():
     store = MemoryStore(0, StoreLimits(max_jobs=50, max_jobs_per_namespace=20))
     emulator = Emulator(load_fixtures(default_fixtures_dir()), seed=0, store=store)

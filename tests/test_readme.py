@@ -268,6 +268,7 @@ def test_the_limits_table_states_the_defaults_the_code_has():
         "`prompt`, `callback_url`": [_k(clip["prompt"]["maxLength"]), _k(clip["callback_url"]["maxLength"])],
         "jobs": [f"{_k(store.max_jobs)} in all", f"{_k(store.max_jobs_per_namespace)} per key"],
         "keys with state": [_k(store.max_namespaces), f"{_k(store.remembered_keys)} evicted"],
+        "text kept with jobs (prompts, callback URLs)": [f"{store.max_job_bytes // 2**20} MiB in all"],
         "journal of a key": [f"{store.journal_size} entries", f"{journal.BYTE_BUDGET // 1024} KiB", f"{app._JOURNAL_HEAD_LIMIT // 1024} KiB of headers", f"{app._JOURNAL_BODY_LIMIT // 1024} KB of body"],
         "delivery log of a key": [f"{store.journal_size} attempts"],
         "callbacks waiting or in flight": [f"{_k(callbacks.max_pending)} in all", f"{callbacks.max_in_flight} on the wire"],

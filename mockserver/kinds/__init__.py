@@ -29,3 +29,7 @@ class JobKind(Protocol):
     def describe(self, subject: Any) -> dict[str, Any]:
         """What the control API shows of ``subject`` beside the job's lifecycle."""
         ...
+
+    def weight(self, subject: Any) -> int:
+        """About how many bytes of client-sent text ``subject`` keeps (the store bounds their sum)."""
+        ...

@@ -110,6 +110,9 @@ class ClipKind:
         data.update(render.stream_urls(base_url, slug))
         return data
 
+    def weight(self, subject: ClipSubject) -> int:
+        return len(subject.prompt) + len(subject.scene_index_id or "")
+
     def describe(self, subject: ClipSubject) -> dict[str, Any]:
         request = subject
         return {
