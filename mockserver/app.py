@@ -91,7 +91,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
     """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status.
     What an entry keeps is bounded: headers to _JOURNAL_HEAD_LIMIT, bodies to _JOURNAL_BODY_LIMIT."""
 
-    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int, refused: str | None) -> None:
+    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int, refused: str | None, fault: str | None) -> None:
         size = _ENTRY_OVERHEAD
         if raw:
             if len(raw) > _JOURNAL_BODY_LIMIT:
@@ -105,7 +105,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
         if head_size > _JOURNAL_HEAD_LIMIT or (not head_size and len(headers) > 16):  # rare: measure and cut
             headers, head_size = _kept_headers(scope)
         emulator.store.journal(key).record(
-            scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size
+            scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size, fault
         )
 
     return write

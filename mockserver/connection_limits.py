@@ -32,6 +32,7 @@ SWEEP_SECONDS = 1.0
 # The scope key under which the server tells the app about how many bytes the request's head took
 # (an upper bound: a body's first bytes may be counted too), so the journal need not measure it.
 HEAD_BYTES = "mockserver.head_bytes"
+CONNECTION = "mockserver.connection"  # the protocol serving the request: faults may drop its connection
 
 
 def _response(status: int, reason: str, code: str, message: str, extra: bytes = b"") -> bytes:
@@ -103,7 +104,9 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             if too_large_perhaps or len(self.headers) > limits.max_headers:
                 self._refuse(too_large)
                 return
-            self.scope[HEAD_BYTES] = self._header_bytes  # type: ignore[literal-required]
+            scope = self.scope
+            scope[HEAD_BYTES] = self._header_bytes  # type: ignore[literal-required]
+            scope[CONNECTION] = self  # type: ignore[literal-required]
             _on_headers_complete(self)
 
         def straggling(self, now: float) -> bool:

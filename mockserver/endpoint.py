@@ -17,9 +17,12 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
+from . import fault_answers
 from .errors import EmulatorError
+from .faults import AnswerFault
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
+from .preferences import parse_answer_fault
 from .request_log import RequestLog
 from .spec import Operation
 from .validation import parse_body, read_parameters, read_raw_body, with_defaults
@@ -28,7 +31,8 @@ logger = logging.getLogger("mockserver")
 
 RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client sent them
 Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
-JournalWriter = Callable[[str, Scope, Any, bytes | None, int, str | None], None]  # key, scope, body, raw, status, why refused
+# key, scope, body, raw, status, why it was refused, the fault its answer carried
+JournalWriter = Callable[[str, Scope, Any, bytes | None, int, "str | None", "str | None"], None]
 # A request refused before it reached an operation (bad key, unknown path): scope, headers, status, why.
 RefusalWriter = Callable[[Scope, "RawHeaders", int, str], None]
 
@@ -129,7 +133,16 @@ class OperationEndpoint:
         status = 200
         call: Call | None = None
         operation = self.operation
+        fault: AnswerFault | None = None
         try:
+            prefer = headers.get(b"prefer")
+            if prefer is not None:
+                asked = parse_answer_fault(prefer.decode("latin-1"))
+                if asked is not None:
+                    fault_answers.check_possible(asked, scope)  # a fault that cannot be carried out is a 400, not a fault
+                    fault = asked
+                    if fault.code is not None:
+                        raise _StatusFault(fault)
             params = read_parameters(operation, scope["path_params"], query_params(scope), headers)
             if operation.takes_body:
                 raw = await read_raw_body(headers, receive, operation, self.body_limit)
@@ -143,9 +156,12 @@ class OperationEndpoint:
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)
             status, answer, extra = error.status, error_body(error.message, error.code), error.headers
+        except _StatusFault:
+            assert fault is not None
+            status, answer, extra = fault_answers.status_answer(fault)
         except ClientDisconnect:
             if self.journal is not None:
-                self.journal(principal, scope, f"({ABORTED_REASON})", None, ABORTED, None)
+                self.journal(principal, scope, f"({ABORTED_REASON})", None, ABORTED, None, None)
             if self.log is not None:
                 self.log.request(scope["method"], scope["path"], principal, ABORTED, started, ABORTED_REASON)
             return
@@ -153,15 +169,28 @@ class OperationEndpoint:
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
         if self.journal is not None:
-            self.journal(principal, scope, sent, raw, status, None)
-        await send_json(send, status, answer, extra)
+            self.journal(principal, scope, sent, raw, status, None, None if fault is None else fault.describe())
+        if fault is None:
+            await send_json(send, status, answer, extra)
+        else:
+            await fault_answers.hold(fault)
+            if fault.drop is not None:
+                fault_answers.drop(scope, fault, status, answer if isinstance(answer, bytes) else _ENCODE(answer).encode("utf-8"))
+            else:
+                await send_json(send, status, answer, fault_answers.fault_headers(fault, extra))
         log = self.log
         if log is not None and status >= log.min_status:
-            if status >= 400:
+            if fault is not None:
+                note = f"fault: {fault.describe()}"
+            elif status >= 400:
                 note = answer.get("message") if isinstance(answer, dict) else None
             else:
                 note = (call.job, call.created) if call is not None and call.job is not None else None
             log.request(scope["method"], scope["path"], principal, status, started, note)
+
+
+class _StatusFault(Exception):
+    """A ``code=`` fault: the operation does not run."""
 
 
 def _key_of(headers: RawHeaders) -> str | None:

@@ -28,6 +28,7 @@ class JournalEntry:
     body: Any  # parsed JSON when it was JSON, else the text, else None
     status: int
     refused: str | None = None  # why, when it was refused before reaching an operation (bad key, unknown path)
+    fault: str | None = None  # the fault its answer carried, asked for by the Prefer header (code=503, drop=close…)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +45,7 @@ class _Record(NamedTuple):
     status: int
     refused: str | None
     size: int  # about how many bytes of the request it keeps
+    fault: str | None
 
     def decoded(self) -> JournalEntry:
         headers = {}
@@ -52,7 +54,7 @@ class _Record(NamedTuple):
             if text not in SECRET_HEADERS:
                 headers.setdefault(text, value.decode("latin-1"))
         query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
-        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused)
+        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused, self.fault)
 
 
 BYTE_BUDGET = 256 * 1024  # of request bytes kept per key: the oldest entries go first past it
@@ -79,11 +81,12 @@ class Journal:
         status: int,
         refused: str | None = None,
         size: int = 0,
+        fault: str | None = None,
     ) -> None:
         """``size``: about how many bytes the entry holds (headers and body), for the byte budget."""
         records = self._records
         # A plain tuple in _Record's field order: its named constructor is a Python call per request.
-        records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size))  # type: ignore[arg-type]
+        records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size, fault))  # type: ignore[arg-type]
         self._next += 1
         self._bytes += size
         if len(records) > self._capacity or self._bytes > self._budget:

@@ -1,4 +1,5 @@
-"""The ``Prefer`` header: asks for an outcome patch on one job-creating request.
+"""The ``Prefer`` header: asks for an outcome patch on one job-creating request, and for faults
+on the answer of any request (``faults.py``).
 
 Grammar: a list of ``name=value`` preferences separated by ``;`` or ``,``; a value is a token
 or a double-quoted string (``\\"`` escapes a quote)::
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 
 from .errors import InvalidInput
+from .faults import CODES, DROP_MODES, MAX_DELAY, MAX_RETRY_AFTER, AnswerFault
 from .outcomes import TERMS, OutcomePatch, Term, check_value
 
 FIELD = "header.prefer"
@@ -23,7 +25,8 @@ FLAGS_PREFERENCE = "callback"
 _STANDARD = frozenset({"respond-async", "return", "wait", "handling"})
 _VALUED: dict[str, Term] = {t.prefer: t for t in TERMS if t.prefer}
 _FLAGS: dict[str, Term] = {t.prefer_flag: t for t in TERMS if t.prefer_flag}
-KNOWN = (*_VALUED, FLAGS_PREFERENCE)
+FAULT_NAMES = ("code", "retry-after", "delay", "drop")
+KNOWN = (*_VALUED, FLAGS_PREFERENCE, *FAULT_NAMES)
 MAX_LENGTH = 4096
 # Possessive quantifiers (*+, ++, ?+): a failed match never backtracks into the spaces it ate,
 # so parsing a hostile header costs time linear in its length, never quadratic.
@@ -81,6 +84,8 @@ def parse_prefer(header: str) -> OutcomePatch | None:
         return None
     chosen: dict[str, object] = {}
     for name, text in values.items():
+        if name in FAULT_NAMES:
+            continue  # the answer's faults: parse_answer_fault
         if name == FLAGS_PREFERENCE:
             for word in text.split():
                 if word not in _FLAGS:
@@ -89,4 +94,45 @@ def parse_prefer(header: str) -> OutcomePatch | None:
             continue
         term = _VALUED[name]
         chosen[term.name] = check_value(term, _typed(term, text), f"{FIELD}.{name}")
+    if not chosen:
+        return None
     return OutcomePatch(tuple((t.name, chosen[t.name]) for t in TERMS if t.name in chosen))
+
+
+def parse_answer_fault(header: str) -> AnswerFault | None:
+    """The faults a ``Prefer`` header asks for on this request's answer, or None. The whole
+    header is checked, so a typo in any preference is refused here too."""
+    values = _split(header)
+    if not any(name in values for name in FAULT_NAMES):
+        return None
+    code = retry_after = None
+    if "code" in values:
+        code = _whole(values["code"], "code")
+        if code not in CODES:
+            raise InvalidInput(f"{FIELD}.code", "must be an error status from 400 to 599")
+    if "retry-after" in values:
+        retry_after = _whole(values["retry-after"], "retry-after")
+        if retry_after > MAX_RETRY_AFTER:
+            raise InvalidInput(f"{FIELD}.retry-after", f"must be a whole number of seconds from 0 to {MAX_RETRY_AFTER}")
+        if code is None:
+            raise InvalidInput(f"{FIELD}.retry-after", "goes with code= (such as code=503 or code=429)")
+    delay = 0.0
+    if "delay" in values:
+        try:
+            delay = float(values["delay"])
+        except ValueError:
+            delay = -1.0
+        if not 0 <= delay <= MAX_DELAY:
+            raise InvalidInput(f"{FIELD}.delay", f"must be seconds from 0 to {MAX_DELAY:g}")
+    drop = values.get("drop")
+    if drop is not None and drop not in DROP_MODES:
+        raise InvalidInput(f"{FIELD}.drop", f"must be {', '.join(DROP_MODES)}")
+    if drop is not None and code is not None:
+        raise InvalidInput(f"{FIELD}.drop", "cannot go with code=: a dropped connection has no status")
+    return AnswerFault(code, retry_after, delay, drop)
+
+
+def _whole(text: str, name: str) -> int:
+    if not text.isdigit():
+        raise InvalidInput(f"{FIELD}.{name}", "must be a whole number")
+    return int(text)

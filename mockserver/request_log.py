@@ -139,7 +139,7 @@ class RequestLog:
                 if note.__class__ is tuple:
                     line += " " + job_note(*note)
                 else:
-                    line += " refused: " + (note if note.isprintable() else _escaped(note))
+                    line += (" refused: " if status >= 400 and not note.startswith("fault:") else " ") + (note if note.isprintable() else _escaped(note))
             lines.append((_level_of(status), line))
         return lines
 
@@ -154,8 +154,12 @@ class RequestLog:
                 "status": status,
                 "ms": round((ended - started) * 1000, 2),
             }
-            if note:
-                fields["job" if note.__class__ is tuple else "refused"] = job_note(*note) if note.__class__ is tuple else note
+            if note.__class__ is tuple:
+                fields["job"] = job_note(*note)
+            elif note and note.startswith("fault: "):
+                fields["fault"] = note[7:]
+            elif note:
+                fields["refused"] = note
             lines.append((_level_of(status), json.dumps(fields, ensure_ascii=False)))
         return lines
 
