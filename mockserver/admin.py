@@ -8,6 +8,7 @@ from typing import Any
 from . import __version__
 from .emulator import Emulator
 from .engine import JobEngine
+from .faults import FaultRule, answer_fault
 from .handlers import Answer, Call, Handler
 from .jobs import Job
 from .outcomes import CALLBACK_TERMS, TOP_TERMS, JobStatus, Outcome, patch_from
@@ -57,6 +58,9 @@ class AdminHandlers:
             "listOverrides": self.list_overrides,
             "addOverride": self.add_override,
             "clearOverrides": self.clear_overrides,
+            "listFaults": self.list_faults,
+            "addFault": self.add_fault,
+            "clearFaults": self.clear_faults,
             "getClock": self.get_clock,
             "setClock": self.set_clock,
             "advanceClock": self.advance_clock,
@@ -128,6 +132,21 @@ class AdminHandlers:
 
     def clear_overrides(self, call: Call) -> Answer:
         self.engine.clear_overrides(call.params["key"])
+        return _DONE
+
+    def list_faults(self, call: Call) -> Answer:
+        rules = self.emulator.faults.rules(call.params["key"])
+        faults = [{"fault": r.fault.describe(), "remaining": r.remaining, "method": r.method, "path": r.path} for r in rules]
+        return {"success": True, "data": {"faults": faults}}
+
+    def add_fault(self, call: Call) -> Answer:
+        body = call.body
+        fault = answer_fault(body.get("code"), body.get("retry_after"), float(body.get("delay", 0)), body.get("drop"), "body")
+        self.emulator.faults.add(call.params["key"], FaultRule(fault, body.get("times", 1), body.get("method"), body.get("path")))
+        return self.list_faults(call)
+
+    def clear_faults(self, call: Call) -> Answer:
+        self.emulator.faults.clear(call.params["key"])
         return _DONE
 
     def _clock(self, call: Call) -> Answer:

@@ -28,6 +28,7 @@ from .auth import admin_authenticator, api_key_authenticator
 from .connection_limits import HEAD_BYTES
 from .dispatcher import Dispatcher
 from .emulator import Emulator
+from .faults import FaultBook
 from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
@@ -179,6 +180,7 @@ def build_routes(
     settings: Settings,
     journal: JournalWriter | None = None,
     refused: RefusalWriter | None = None,
+    fault_book: FaultBook | None = None,
 ) -> list[Route]:
     missing = [op.operation_id for op in operations if op.operation_id not in handlers]
     if missing:
@@ -186,7 +188,7 @@ def build_routes(
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
         endpoint = OperationEndpoint(
-            op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal, settings.request_log, refused
+            op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal, settings.request_log, refused, fault_book
         )
         by_path.setdefault(op.path, {})[op.method] = endpoint
     return [
@@ -216,7 +218,13 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     api = compile_spec(settings.spec_path or resources.spec_path())
     admin = compile_spec(resources.admin_spec_path())
     routes = build_routes(
-        api.operations, VideoDbHandlers(emulator).by_operation_id(), api_key_authenticator(emulator), settings, journal_writer(emulator), refused
+        api.operations,
+        VideoDbHandlers(emulator).by_operation_id(),
+        api_key_authenticator(emulator),
+        settings,
+        journal_writer(emulator),
+        refused,
+        emulator.faults,
     )
     api_routes = list(routes)
     routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open, settings.admin_hosts), settings)

@@ -176,6 +176,28 @@ class NamespaceControl:
     def overrides(self) -> list[dict[str, Any]]:
         return self._call("GET", "/overrides")["overrides"]
 
+    def add_fault(
+        self,
+        *,
+        code: int | None = None,
+        retry_after: int | None = None,
+        delay: float | None = None,
+        drop: str | None = None,
+        times: int = 1,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Give this key's next ``times`` requests (matching ``method`` and a part of ``path``) a fault."""
+        given = {"code": code, "retry_after": retry_after, "delay": delay, "drop": drop, "method": method, "path": path}
+        body = {name: value for name, value in given.items() if value is not None}
+        return self._call("POST", "/faults", {**body, "times": times})["faults"]
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
     def clear_overrides(self) -> None:
         self._call("DELETE", "/overrides")
 

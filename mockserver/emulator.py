@@ -14,6 +14,7 @@ from .clock import NamespaceClock
 from .deliveries import DeliveryLog
 from .engine import JobEngine
 from .errors import InvalidInput, NotFound
+from .faults import FaultBook
 from .fixtures import load_fixtures
 from .jobs import Job
 from .journal import Journal
@@ -45,6 +46,7 @@ class Emulator:
         self.callback_policy = callback_policy or CallbackPolicy()
         self.clips = ClipKind(seed)
         self._use_fixtures(fixtures)
+        self.faults = FaultBook()  # answer faults set through the control API, per key
         self.engine = JobEngine(store if store is not None else MemoryStore(seed), seed, [self.clips])
         self.store = self.engine.store
 
@@ -79,6 +81,7 @@ class Emulator:
 
     def reset(self, key: str | None = None) -> None:
         self.engine.reset(key)
+        self.faults.clear(key)
 
     def reload_fixtures(self) -> Fixtures:
         """Read the fixtures folder again; on any fault keep the current fixtures and raise."""

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import fault_answers
 from .errors import EmulatorError
-from .faults import AnswerFault
+from .faults import AnswerFault, FaultBook
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
 from .preferences import parse_answer_fault
@@ -90,8 +90,10 @@ class OperationEndpoint:
         journal: JournalWriter | None = None,
         log: RequestLog | None = None,
         refused: RefusalWriter | None = None,
+        fault_book: FaultBook | None = None,
     ) -> None:
         self.operation = operation
+        self.fault_book = fault_book
         self.log = log
         self.refused = refused
         self.handler = handler
@@ -136,13 +138,15 @@ class OperationEndpoint:
         fault: AnswerFault | None = None
         try:
             prefer = headers.get(b"prefer")
-            if prefer is not None:
-                asked = parse_answer_fault(prefer.decode("latin-1"))
-                if asked is not None:
-                    fault_answers.check_possible(asked, scope)  # a fault that cannot be carried out is a 400, not a fault
-                    fault = asked
-                    if fault.code is not None:
-                        raise _StatusFault(fault)
+            asked = parse_answer_fault(prefer.decode("latin-1")) if prefer is not None else None
+            book = self.fault_book
+            if asked is None and book is not None and book.by_key:  # set through the control API
+                asked = book.take(principal, scope["method"], scope["path"])
+            if asked is not None:
+                fault_answers.check_possible(asked, scope)  # a fault that cannot be carried out is a 400, not a fault
+                fault = asked
+                if fault.code is not None:
+                    raise _StatusFault(fault)
             params = read_parameters(operation, scope["path_params"], query_params(scope), headers)
             if operation.takes_body:
                 raw = await read_raw_body(headers, receive, operation, self.body_limit)

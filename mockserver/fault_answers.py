@@ -29,7 +29,7 @@ def status_answer(fault: AnswerFault) -> tuple[int, dict[str, Any], dict[str, st
     headers = {FAULT_HEADER: fault.describe()}
     if fault.retry_after is not None:
         headers["retry-after"] = str(fault.retry_after)
-    return fault.code, error_body(f"emulated fault: status {fault.code}, asked for by the Prefer header", FAULT_CODE), headers
+    return fault.code, error_body(f"emulated fault: status {fault.code}, asked for by the test", FAULT_CODE), headers
 
 
 def fault_headers(fault: AnswerFault, headers: dict[str, str] | None) -> dict[str, str]:

@@ -14,7 +14,10 @@ Every faulted answer carries ``X-Emulator-Fault`` saying which fault made it.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+
+from .errors import InvalidInput
 
 FAULT_HEADER = "x-emulator-fault"
 DROP_MODES = ("close", "truncate", "reset")
@@ -42,3 +45,79 @@ class AnswerFault:
         if self.drop is not None:
             parts.append(f"drop={self.drop}")
         return "; ".join(parts)
+
+
+def answer_fault(code: int | None, retry_after: int | None, delay: float, drop: str | None, where: str) -> AnswerFault:
+    """A fault checked for its bounds and combinations; InvalidInput names the field under ``where``."""
+    if code is not None and code not in CODES:
+        raise InvalidInput(f"{where}.code", "must be an error status from 400 to 599")
+    if retry_after is not None:
+        if not 0 <= retry_after <= MAX_RETRY_AFTER:
+            raise InvalidInput(f"{where}.retry-after", f"must be a whole number of seconds from 0 to {MAX_RETRY_AFTER}")
+        if code is None:
+            raise InvalidInput(f"{where}.retry-after", "goes with code= (such as code=503 or code=429)")
+    if not 0 <= delay <= MAX_DELAY:
+        raise InvalidInput(f"{where}.delay", f"must be seconds from 0 to {MAX_DELAY:g}")
+    if drop is not None:
+        if drop not in DROP_MODES:
+            raise InvalidInput(f"{where}.drop", f"must be {', '.join(DROP_MODES)}")
+        if code is not None:
+            raise InvalidInput(f"{where}.drop", "cannot go with code=: a dropped connection has no status")
+    if code is None and drop is None and not delay:
+        raise InvalidInput(where, "names no fault: give code, delay or drop")
+    return AnswerFault(code, retry_after, delay, drop)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """A fault for a key's next ``remaining`` requests whose method and path match."""
+
+    fault: AnswerFault
+    remaining: int
+    method: str | None = None  # None: any
+    path: str | None = None  # a part of the request path; None: any
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (self.path is None or self.path in path)
+
+
+class FaultBook:
+    """Faults set through the control API for keys' next requests, used up in the order set.
+    Only the control API adds to it; each key keeps at most MAX_RULES."""
+
+    MAX_RULES = 100
+
+    def __init__(self) -> None:
+        # Public so that the request path can ask "anything set?" as cheaply as a dict can answer.
+        self.by_key: dict[str, deque[FaultRule]] = {}
+
+    def add(self, key: str, rule: FaultRule) -> None:
+        rules = self.by_key.setdefault(key, deque())
+        if len(rules) >= self.MAX_RULES:
+            raise InvalidInput("body", f"a key holds at most {self.MAX_RULES} pending faults")
+        rules.append(rule)
+
+    def take(self, key: str, method: str, path: str) -> AnswerFault | None:
+        """The fault for this request, if a pending rule matches it; uses one of its times."""
+        rules = self.by_key.get(key)
+        if not rules:
+            return None
+        for index, rule in enumerate(rules):
+            if rule.matches(method, path):
+                if rule.remaining <= 1:
+                    del rules[index]
+                    if not rules:
+                        del self.by_key[key]
+                else:
+                    rules[index] = FaultRule(rule.fault, rule.remaining - 1, rule.method, rule.path)
+                return rule.fault
+        return None
+
+    def rules(self, key: str) -> list[FaultRule]:
+        return list(self.by_key.get(key, ()))
+
+    def clear(self, key: str | None = None) -> None:
+        if key is None:
+            self.by_key.clear()
+        else:
+            self.by_key.pop(key, None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from .errors import InvalidInput
-from .faults import CODES, DROP_MODES, MAX_DELAY, MAX_RETRY_AFTER, AnswerFault
+from .faults import AnswerFault, answer_fault
 from .outcomes import TERMS, OutcomePatch, Term, check_value
 
 FIELD = "header.prefer"
@@ -105,31 +105,15 @@ def parse_answer_fault(header: str) -> AnswerFault | None:
     values = _split(header)
     if not any(name in values for name in FAULT_NAMES):
         return None
-    code = retry_after = None
-    if "code" in values:
-        code = _whole(values["code"], "code")
-        if code not in CODES:
-            raise InvalidInput(f"{FIELD}.code", "must be an error status from 400 to 599")
-    if "retry-after" in values:
-        retry_after = _whole(values["retry-after"], "retry-after")
-        if retry_after > MAX_RETRY_AFTER:
-            raise InvalidInput(f"{FIELD}.retry-after", f"must be a whole number of seconds from 0 to {MAX_RETRY_AFTER}")
-        if code is None:
-            raise InvalidInput(f"{FIELD}.retry-after", "goes with code= (such as code=503 or code=429)")
+    code = _whole(values["code"], "code") if "code" in values else None
+    retry_after = _whole(values["retry-after"], "retry-after") if "retry-after" in values else None
     delay = 0.0
     if "delay" in values:
         try:
             delay = float(values["delay"])
         except ValueError:
-            delay = -1.0
-        if not 0 <= delay <= MAX_DELAY:
-            raise InvalidInput(f"{FIELD}.delay", f"must be seconds from 0 to {MAX_DELAY:g}")
-    drop = values.get("drop")
-    if drop is not None and drop not in DROP_MODES:
-        raise InvalidInput(f"{FIELD}.drop", f"must be {', '.join(DROP_MODES)}")
-    if drop is not None and code is not None:
-        raise InvalidInput(f"{FIELD}.drop", "cannot go with code=: a dropped connection has no status")
-    return AnswerFault(code, retry_after, delay, drop)
+            delay = -1.0  # refused below, with the bounds named
+    return answer_fault(code, retry_after, delay, values.get("drop"), FIELD)
 
 
 def _whole(text: str, name: str) -> int:

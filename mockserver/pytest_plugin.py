@@ -15,6 +15,7 @@ failed test shows the calls it made (refused ones at WARNING) beside its output.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -97,6 +98,17 @@ class VideoDBMock:
 
     def assert_not_called(self, method: str, path: str) -> None:
         journal_assertions.assert_not_called(self.calls(), method, path)
+
+    @contextlib.contextmanager
+    def faults(self, **fault: Any) -> Iterator[None]:
+        """Inside the block, this key's next requests get a fault (``code=503, retry_after=1``,
+        ``delay=2``, ``drop="close"``; ``times``, ``method``, ``path`` choose which requests);
+        whatever is left of it is cleared on the way out."""
+        self.control.add_fault(**fault)
+        try:
+            yield
+        finally:
+            self.control.clear_faults()
 
 
 class _Servers:

@@ -38,7 +38,7 @@ def test_a_status_fault_answers_instead_and_runs_nothing(served):
     answer = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "code=503; retry-after=2"})
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
     assert answer.headers["x-emulator-fault"] == "code=503; retry-after=2"
-    assert answer.json() == {"success": False, "message": "emulated fault: status 503, asked for by the Prefer header", "error_code": "emulated_fault"}
+    assert answer.json() == {"success": False, "message": "emulated fault: status 503, asked for by the test", "error_code": "emulated_fault"}
     assert _store(recorder).jobs(KEY) == [], "the operation did not run"
     [entry] = _store(recorder).journal(KEY).entries()
     assert (entry.status, entry.fault, entry.refused) == (503, "code=503; retry-after=2", None)

@@ -39,6 +39,7 @@ CLAIMED = {
     "from mockserver import Control": "test_the_control_example_runs",
     "import hashlib, hmac": "test_the_signature_recipe_verifies_a_real_signature",
     "import httpx\n\n\ndef test_my_webhook": "test_the_webhook_test_passes",
+    "def test_my_code_survives_one_unavailable_answer": "test_the_retry_example_passes",
     "mockserver conform --base-url": "test_the_conform_examples_are_valid_command_lines (a run needs a deployment; tests/conformance runs conform)",
     "api_keys: [sk-team-a]": "test_the_fixture_example_passes_check",
     "mockserver [--version]": "test_the_synopsis_names_only_real_options",
@@ -164,6 +165,11 @@ def test_the_copyable_test_file_passes_under_xdist(pytester: pytest.Pytester):
 
 def test_the_webhook_test_passes(pytester: pytest.Pytester):
     pytester.makepyfile(test_webhook=block_with("python", "def test_my_webhook_gets_the_result").text)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_the_retry_example_passes(pytester: pytest.Pytester):
+    pytester.makepyfile(test_retry=block_with("python", "def test_my_code_survives_one_unavailable_answer").text)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
