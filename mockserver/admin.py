@@ -20,6 +20,8 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for term in TOP_TERMS:
         value = getattr(outcome, term.attribute)
+        if term.name == "poll_code_times" and outcome.poll_code is None:
+            continue  # a count of nothing
         if value is not None:
             body[term.name] = value.value if isinstance(value, JobStatus) else value
     body["source"] = outcome.rule or "default"

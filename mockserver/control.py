@@ -86,11 +86,9 @@ class Control:
         return NamespaceControl(self, key)
 
 
-def _patch(
-    outcome: str | None, polls: int | None, seconds: float | None, message: str | None, callback: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def _patch(outcome: str | None, polls: int | None, seconds: float | None, message: str | None, callback: dict[str, Any] | None = None, **faults: Any) -> dict[str, Any]:
     # The terms of outcomes.TERMS, as the control API spells them (a test holds the two together).
-    given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message, "callback": callback}
+    given = {"outcome": outcome, "polls": polls, "seconds": seconds, "message": message, "callback": callback, **faults}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -155,9 +153,13 @@ class NamespaceControl:
         seconds: float | None = None,
         message: str | None = None,
         callback: dict[str, Any] | None = None,
+        poll_code: int | None = None,
+        poll_code_times: int | None = None,
+        expire_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Change how a processing job will end (``callback``: faults of its delivery)."""
-        return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message, callback))
+        """Change how a processing job will end (``callback``: faults of its delivery; ``poll_code``…: poll faults)."""
+        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds}
+        return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message, callback, **faults))
 
     def override_next(
         self,
@@ -168,9 +170,14 @@ class NamespaceControl:
         seconds: float | None = None,
         message: str | None = None,
         callback: dict[str, Any] | None = None,
+        poll_code: int | None = None,
+        poll_code_times: int | None = None,
+        expire_seconds: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Give the next ``count`` clip jobs of this key this outcome (``callback``: faults of its delivery)."""
-        body = {"count": count, **_patch(outcome, polls, seconds, message, callback)}
+        """Give the next ``count`` clip jobs of this key this outcome (``callback``: faults of its
+        delivery; ``poll_code``, ``poll_code_times``, ``expire_seconds``: faults of its polls)."""
+        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds}
+        body = {"count": count, **_patch(outcome, polls, seconds, message, callback, **faults)}
         return self._call("POST", "/overrides", body)["overrides"]
 
     def overrides(self) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import fault_answers
 from .errors import EmulatorError
-from .faults import AnswerFault, FaultBook
+from .faults import FAULT_HEADER, AnswerFault, FaultBook
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
 from .preferences import parse_answer_fault
@@ -173,7 +173,8 @@ class OperationEndpoint:
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
         if self.journal is not None:
-            self.journal(principal, scope, sent, raw, status, None, None if fault is None else fault.describe())
+            described = fault.describe() if fault is not None else extra.get(FAULT_HEADER) if extra else None  # a poll fault's
+            self.journal(principal, scope, sent, raw, status, None, described)
         if fault is None:
             await send_json(send, status, answer, extra)
         else:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from . import ids
-from .errors import NotFound
+from .errors import Expired, NotFound, PollFault
 from .jobs import Job
 from .kinds import JobKind
 from .outcomes import JobStatus, OutcomePatch
@@ -95,15 +95,24 @@ class JobEngine:
         # tuple.__new__ with every field, not Job(...): a named tuple's own constructor is one more
         # Python call, and this runs on every job-creating request.
         def build(sequence: int, now: float) -> Job:
-            return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False, weight))
+            return _tuple_new(Job, (ids.job_id(seed, key, sequence), sequence, name, subject, outcome, now, base_url, callback_url, 0, False, weight, 0, None))
 
         job = self.store.create(key, build)
         self._announce(_tuple_new(JobStarted, (key, job)))
         return job
 
     def poll(self, key: str, job_id: str) -> Job:
-        """One poll of the job; the job as that poll left it (``job.status`` is the answer)."""
-        return self._step(key, job_id, Job.polled)
+        """One poll of the job; the job as that poll left it (``job.status`` is the answer).
+        PollFault when its outcome's poll_code answers this poll; Expired once it expired."""
+        now = self.store.clock(key).now()
+        before, after = self.store.update(key, job_id, lambda job: job.polled(now))
+        if after.faulted_polls != before.faulted_polls:
+            raise PollFault(job_id, after.outcome.poll_code or 500)
+        if after.terminal and not before.terminal:
+            self._announce(JobEnded(key, after))
+        elif after.outcome.expire_seconds is not None and after.expired_at(now):
+            raise Expired(job_id, "an expire-after fault: its output_url expired after it ended")
+        return after
 
     def settle(self, key: str, job_id: str) -> Job:
         """End the job if its time has come, without counting as a poll."""
@@ -119,7 +128,8 @@ class JobEngine:
 
     def force(self, key: str, job_id: str, status: JobStatus, message: str | None) -> Job:
         """End a processing job now (JobIsTerminal if it already ended)."""
-        _, after = self.store.update(key, job_id, lambda job: job.finished(status, message, "forced"))
+        now = self.store.clock(key).now()
+        _, after = self.store.update(key, job_id, lambda job: job.finished(status, message, "forced", now))
         self._announce(JobEnded(key, after))
         return after
 

@@ -19,8 +19,16 @@ class NotFound(EmulatorError):
 class Expired(NotFound):
     """A job that existed once but was evicted to keep memory bounded."""
 
-    def __init__(self, ident: str) -> None:
-        super().__init__("job", ident, "expired (evicted to bound memory; poll jobs sooner or raise the cap)")
+    def __init__(self, ident: str, why: str = "evicted to bound memory; poll jobs sooner or raise the cap") -> None:
+        super().__init__("job", ident, f"expired ({why})")
+
+
+class PollFault(EmulatorError):
+    """A poll its job's outcome answers with an error status, as a test asked (poll_code)."""
+
+    def __init__(self, job_id: str, status: int) -> None:
+        self.status = status
+        super().__init__(f"emulated fault: poll of job {job_id!r} answered {status}, asked for by the test")
 
 
 class InvalidInput(EmulatorError):

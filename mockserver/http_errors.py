@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .errors import EmulatorError, Expired, FixtureError, InvalidInput, JobIsTerminal, NotFound
+from .errors import EmulatorError, Expired, FixtureError, InvalidInput, JobIsTerminal, NotFound, PollFault
+from .faults import FAULT_HEADER
 
 
 class HttpError(Exception):
@@ -35,6 +36,8 @@ DOMAIN_ERRORS: dict[type[EmulatorError], tuple[int, str, Callable[[Any], str]]] 
 
 def from_domain(error: EmulatorError) -> HttpError:
     """The answer to a domain error: the first class of its MRO that the table names."""
+    if isinstance(error, PollFault):  # its status is the one the test asked for
+        return HttpError(error.status, "emulated_fault", str(error), {FAULT_HEADER: f"poll-code={error.status}"})
     for cls in type(error).__mro__:
         entry = DOMAIN_ERRORS.get(cls)  # type: ignore[call-overload]
         if entry is not None:

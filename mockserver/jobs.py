@@ -13,6 +13,8 @@ that step, and only the engine hands those to the store.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import Any, NamedTuple
 
 from .errors import JobIsTerminal
@@ -35,6 +37,8 @@ class Job(NamedTuple):
     processing_answers: int = 0
     terminal: bool = False
     weight: int = 0  # bytes of client-sent text it keeps (prompt, callback URL…), for the store's byte bound
+    faulted_polls: int = 0  # polls answered with the outcome's poll_code so far
+    ended_at: float | None = None  # on its key's clock, once terminal
 
     @property
     def ends_by_clock(self) -> bool:
@@ -62,18 +66,27 @@ class Job(NamedTuple):
         return _PROCESSING
 
     def polled(self, now: float) -> Job:
-        """The job after one poll: a poll is what moves a poll-driven job forward."""
+        """The job after one poll: a poll is what moves a poll-driven job forward. A poll its
+        outcome's poll_code answers instead moves nothing but the count of such polls."""
+        outcome = self.outcome
+        if outcome.poll_code is not None and self.faulted_polls < outcome.poll_code_times:
+            return self._replace(faulted_polls=self.faulted_polls + 1)
         if self.terminal:
             return self
         if self.due(now):
-            return self._replace(terminal=True)
+            return self._replace(terminal=True, ended_at=now)
         return self._replace(processing_answers=self.processing_answers + 1)
 
     def settled(self, now: float) -> Job:
         """The job turned terminal if it is due, without counting as a poll."""
         if not self.terminal and self.due(now):
-            return self._replace(terminal=True)
+            return self._replace(terminal=True, ended_at=now)
         return self
+
+    def expired_at(self, now: float) -> bool:
+        """Its outcome's expire_seconds have passed since it ended."""
+        expire = self.outcome.expire_seconds
+        return expire is not None and self.ended_at is not None and now >= self.ended_at + expire
 
     def rescheduled(self, outcome: Outcome) -> Job:
         """A processing job given another outcome."""
@@ -81,17 +94,9 @@ class Job(NamedTuple):
             raise JobIsTerminal(self.id)
         return self._replace(outcome=outcome)
 
-    def finished(self, status: JobStatus, message: str | None, source: str) -> Job:
+    def finished(self, status: JobStatus, message: str | None, source: str, now: float) -> Job:
         """The job ended now, with this status, whatever its outcome said."""
         if self.terminal:
             raise JobIsTerminal(self.id)
-        ended = Outcome(
-            status,
-            message,
-            self.outcome.processing_polls,
-            self.outcome.processing_seconds,
-            self.outcome.shots,
-            source,
-            self.outcome.callback,
-        )
-        return self._replace(outcome=ended, terminal=True)
+        ended = replace(self.outcome, status=status, message=message, rule=source)
+        return self._replace(outcome=ended, terminal=True, ended_at=now)

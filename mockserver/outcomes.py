@@ -50,6 +50,11 @@ class Outcome:
     shots: tuple[object, ...] | None = None  # clip jobs: explicit shots; None derives them from the video
     rule: str | None = None  # what chose it: a fixture rule's name, "override", "prefer-header", "forced"
     callback: CallbackFaults = NO_FAULTS
+    # Poll faults: the job's first poll_code_times polls answer poll_code (not counting as polls);
+    # once it ended, its output_url answers 404 expired after expire_seconds.
+    poll_code: int | None = None
+    poll_code_times: int = 1
+    expire_seconds: float | None = None
 
 
 DEFAULT_OUTCOME = Outcome()  # done on the first poll
@@ -71,7 +76,7 @@ class Term:
     """
 
     name: str
-    type: str  # "choice", "count", "seconds", "text" or "flag"
+    type: str  # "choice", "count", "seconds", "text", "flag" or "status" (an HTTP error status)
     attribute: str  # on Outcome, or on CallbackFaults for the callback group
     fixture: str  # the key in a fixture rule
     prefer: str | None = None
@@ -79,6 +84,7 @@ class Term:
     group: str | None = None  # "callback", or None for the top level
     choices: tuple[str, ...] = ()
     maximum: float | None = None
+    minimum: float = 0
     min_length: int = 1
     description: str = ""
 
@@ -88,6 +94,9 @@ TERMS: tuple[Term, ...] = (
     Term("message", "text", "message", "message", prefer="message", maximum=MAX_MESSAGE, description="the failure message"),
     Term("polls", "count", "processing_polls", "processing_polls", prefer="polls", maximum=MAX_POLLS, description="processing answers before the terminal one"),
     Term("seconds", "seconds", "processing_seconds", "processing_seconds", prefer="seconds", maximum=MAX_SECONDS, description="seconds on the key's clock before it may end"),
+    Term("poll_code", "status", "poll_code", "poll_code", prefer="poll-code", minimum=400, maximum=599, description="a fault: the job's first polls answer this status"),
+    Term("poll_code_times", "count", "poll_code_times", "poll_code_times", prefer="poll-code-times", maximum=MAX_POLLS, description="how many polls poll_code answers (default 1)"),
+    Term("expire_seconds", "seconds", "expire_seconds", "expire_seconds", prefer="expire-after", maximum=MAX_SECONDS, description="a fault: seconds after it ended that its output_url answers 404 expired"),
     Term("duplicate", "flag", "duplicate", "duplicate", prefer_flag="duplicate", group="callback", description="deliver the callback twice"),
     Term("delay_seconds", "seconds", "delay_seconds", "delay_seconds", prefer="callback-delay", group="callback", maximum=MAX_SECONDS, description="hold the first callback attempt"),
     Term("out_of_order", "flag", "out_of_order", "out_of_order", prefer_flag="out-of-order", group="callback", description="hold the callback until a later job's went out"),
@@ -112,6 +121,10 @@ def check_value(term: Term, value: object, where: str) -> object:
             raise InvalidInput(where, f"must be text of {term.min_length} to {term.maximum:g} characters")
         return value
     number_ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # NaN fails
+    if term.type == "status":
+        if not number_ok or int(value) != value or not term.minimum <= value <= (term.maximum or 0):  # type: ignore[operator]
+            raise InvalidInput(where, f"must be an error status from {term.minimum:g} to {term.maximum:g}")
+        return int(value)  # type: ignore[arg-type]
     if term.type == "count":
         if not number_ok or int(value) != value or not 0 <= value <= (term.maximum or 0):  # type: ignore[operator]
             raise InvalidInput(where, f"must be a whole number between 0 and {term.maximum:g}")
@@ -176,6 +189,7 @@ def outcome_from_fixture(rule: Mapping[str, object], shots: tuple[object, ...] |
             fields[term.attribute] = JobStatus(rule[term.fixture]) if term.name == "outcome" else rule[term.fixture]
     callback = {t.attribute: faults[t.fixture] for t in CALLBACK_TERMS if faults.get(t.fixture) is not None}
     fields["callback"] = CallbackFaults(**callback) if callback else NO_FAULTS  # type: ignore[arg-type]
-    if "processing_seconds" in fields:
-        fields["processing_seconds"] = float(fields["processing_seconds"])  # type: ignore[arg-type]
+    for seconds in ("processing_seconds", "expire_seconds"):
+        if seconds in fields:
+            fields[seconds] = float(fields[seconds])  # type: ignore[arg-type]
     return Outcome(**fields)  # type: ignore[arg-type]

@@ -140,3 +140,42 @@ def test_a_fault_and_an_outcome_in_one_header(served):
     answer = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "outcome=failed; delay=0.1"})
     assert answer.status_code == 200 and answer.headers["x-emulator-fault"] == "delay=0.1"
     assert httpx.get(answer.json()["data"]["output_url"], headers=AUTH).json()["status"] == "failed"
+
+
+def test_poll_faults_answer_the_first_polls_then_the_job_goes_on(served):
+    url, recorder = served
+    created = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "poll-code=503; poll-code-times=2; polls=1"})
+    output_url = created.json()["data"]["output_url"]
+    answers = [httpx.get(output_url, headers=AUTH) for _ in range(4)]
+    assert [a.status_code for a in answers] == [503, 503, 200, 200]
+    assert answers[0].headers["x-emulator-fault"] == "poll-code=503" and answers[0].json()["error_code"] == "emulated_fault"
+    assert [a.json()["status"] for a in answers[2:]] == ["processing", "done"], "faulted polls do not count as polls"
+    polls = [e for e in _store(recorder).journal(KEY).entries() if e.path.startswith("/async-response")]
+    assert [e.fault for e in polls] == ["poll-code=503", "poll-code=503", None, None]
+
+
+def test_an_expire_after_fault_expires_the_output_url_once_the_job_ended(served):
+    url, recorder = served
+    key = {"x-access-token": "sk-expiring"}
+    httpx.get(url + "/collection/default", headers=key)
+    _store(recorder).clock("sk-expiring").freeze()
+    created = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**key, "prefer": "expire-after=5"})
+    output_url = created.json()["data"]["output_url"]
+    assert httpx.get(output_url, headers=key).json()["status"] == "done"
+    _store(recorder).clock("sk-expiring").advance(4.9)
+    assert httpx.get(output_url, headers=key).status_code == 200
+    _store(recorder).clock("sk-expiring").advance(0.1)
+    gone = httpx.get(output_url, headers=key)
+    assert gone.status_code == 404 and gone.json()["error_code"] == "expired" and "expire-after" in gone.json()["message"]
+
+
+def test_poll_faults_come_from_fixture_rules_too(tmp_path):
+    from .test_fixtures import COLLECTION, VIDEO
+
+    (tmp_path / "a.yaml").write_text(COLLECTION + VIDEO + "clip_rules:\n  - {name: flaky, outcome: done, poll_code: 502}\n")
+    recorder = ContractRecorder(create_app(Settings(fixtures_dir=tmp_path)))
+    with ServerThread(recorder) as server:
+        created = httpx.post(server.url + "/video/m-one/clip", json={"prompt": "x"}, headers=AUTH).json()
+        statuses = [httpx.get(created["data"]["output_url"], headers=AUTH).status_code for _ in range(2)]
+    assert statuses == [502, 200]
+    assert_conforms(recorder)

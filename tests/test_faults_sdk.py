@@ -91,3 +91,18 @@ def test_faults_match_method_and_path_and_are_used_up(sdk):
     namespace.reset()
     assert namespace.faults() == [], "a reset clears a key's faults"
     assert video.clip("demo", "spoken", "basic").shots
+
+
+@pytest.mark.parametrize(("poll_code", "outcome"), [(503, "ok"), (500, InvalidRequestError)])
+def test_what_the_python_sdk_does_with_a_poll_fault(sdk, poll_code, outcome):
+    connection, namespace = sdk
+    namespace.override_next(poll_code=poll_code)
+    video = connection.get_collection().get_video("m-7a3f21c4")
+    if outcome == "ok":
+        assert video.clip("demo", "spoken", "basic").shots  # the poll is retried once, then answered
+    else:
+        with pytest.raises(outcome):
+            video.clip("demo", "spoken", "basic")
+    polls = [e for e in namespace.journal() if e["path"].startswith("/async-response")]
+    assert polls[0]["status"] == poll_code and polls[0]["fault"] == f"poll-code={poll_code}"
+    assert len(polls) == (2 if outcome == "ok" else 1)

@@ -66,10 +66,10 @@ def test_a_job_is_a_value_each_step_returns_a_new_one():
     job = _job(processing_polls=1)
     after = job.polled(100.0)
     assert job.processing_answers == 0 and after.processing_answers == 1, "the earlier value is untouched"
-    ended = after.finished(JobStatus.FAILED, "stop", "forced")
+    ended = after.finished(JobStatus.FAILED, "stop", "forced", 100.0)
     assert ended.terminal and ended.outcome.message == "stop" and not after.terminal
     with pytest.raises(JobIsTerminal):
-        ended.finished(JobStatus.DONE, None, "forced")
+        ended.finished(JobStatus.DONE, None, "forced", 101.0)
     with pytest.raises(JobIsTerminal):
         ended.rescheduled(Outcome())
     assert ended.polled(1e9) is ended and ended.settled(1e9) is ended

@@ -31,7 +31,7 @@ def _expected_schema(term: Term) -> dict[str, object]:
         return {"type": "boolean"}
     if term.type == "text":
         return {"type": "string", "minLength": term.min_length, "maxLength": term.maximum}
-    return {"type": "integer" if term.type == "count" else "number", "minimum": 0, "maximum": term.maximum}
+    return {"type": "integer" if term.type in ("count", "status") else "number", "minimum": term.minimum, "maximum": term.maximum}
 
 
 def _comparable(schema: dict[str, object]) -> dict[str, object]:
