@@ -213,6 +213,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             fixtures_dir=fixtures_dir,
             callback_policy=settings.callbacks,
             extra_key_prefix=settings.extra_key_prefix,
+            fault_rules=settings.fault_rules,
         )
     refused = refusal_writer(emulator)
     api = compile_spec(settings.spec_path or resources.spec_path())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import gc
 import os
@@ -61,6 +62,7 @@ def public_url(text: str) -> str:
 def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from .app import create_app
+    from .fixtures import load_fault_file
     from .server import bind_socket, serve_forever
 
     try:
@@ -97,6 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
         ),
     )
     try:
+        if args.faults is not None:
+            settings = dataclasses.replace(settings, fault_rules=load_fault_file(args.faults))
         app = create_app(settings)
     except FixtureError as error:
         sock.close()
@@ -192,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback the control API needs --admin-token)")
     serve.add_argument("--port", type=port, default=8000, help="port to listen on; 0 picks a free one")
     serve.add_argument("--fixtures", type=Path, default=None, metavar="DIR", help="fixtures folder (default: the bundled ones)")
+    serve.add_argument("--faults", type=Path, default=None, metavar="FILE", help="fault rules (fault_rules: as in fixtures) for a stand-in that misbehaves now and then")
     serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id")
     serve.add_argument("--public-url", type=public_url, default=None, metavar="URL", help="base of the URLs it hands out, e.g. https://videodb.test (default: where each client reached it)")
     serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, metavar="BYTES", help="largest request body")

@@ -14,6 +14,7 @@ from .clock import NamespaceClock
 from .deliveries import DeliveryLog
 from .engine import JobEngine
 from .errors import InvalidInput, NotFound
+from .fault_rules import FaultRules, SeededRule
 from .faults import FaultBook
 from .fixtures import load_fixtures
 from .jobs import Job
@@ -37,6 +38,7 @@ class Emulator:
         fixtures_dir: Path | None = None,
         callback_policy: CallbackPolicy | None = None,
         extra_key_prefix: str | None = None,
+        fault_rules: tuple[SeededRule, ...] = (),
     ) -> None:
         self.seed = seed
         # Keys with this prefix are accepted even when the fixtures list api_keys (the pytest
@@ -45,8 +47,9 @@ class Emulator:
         self.fixtures_dir = fixtures_dir
         self.callback_policy = callback_policy or CallbackPolicy()
         self.clips = ClipKind(seed)
+        self.faults = FaultBook()  # answer faults set through the control API, per key, and by fault rules
+        self._extra_fault_rules = fault_rules  # from --faults FILE, after the fixtures' own
         self._use_fixtures(fixtures)
-        self.faults = FaultBook()  # answer faults set through the control API, per key
         self.engine = JobEngine(store if store is not None else MemoryStore(seed), seed, [self.clips])
         self.store = self.engine.store
 
@@ -101,6 +104,7 @@ class Emulator:
     def _use_fixtures(self, fixtures: Fixtures) -> None:
         self.fixtures = fixtures
         self.clips.use_rules(fixtures.clip_rules)
+        self.faults.use_seeded(FaultRules(fixtures.fault_rules + self._extra_fault_rules, self.seed))
 
     # Collections and videos ---------------------------------------------------------------------
     def collection(self, collection_id: str | None = None) -> Collection:

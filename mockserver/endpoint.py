@@ -140,7 +140,7 @@ class OperationEndpoint:
             prefer = headers.get(b"prefer")
             asked = parse_answer_fault(prefer.decode("latin-1")) if prefer is not None else None
             book = self.fault_book
-            if asked is None and book is not None and book.by_key:  # set through the control API
+            if asked is None and book is not None and book.armed:  # set through the control API or by fault rules
                 asked = book.take(principal, scope["method"], scope["path"])
             if asked is not None:
                 fault_answers.check_possible(asked, scope)  # a fault that cannot be carried out is a 400, not a fault

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import InvalidInput
 
@@ -88,30 +89,39 @@ class FaultBook:
     MAX_RULES = 100
 
     def __init__(self) -> None:
-        # Public so that the request path can ask "anything set?" as cheaply as a dict can answer.
         self.by_key: dict[str, deque[FaultRule]] = {}
+        self.seeded: Any = None  # fault_rules.FaultRules from fixtures or --faults, consulted after by_key
+        # Whether anything is set at all: the request path reads this one attribute and goes on.
+        self.armed = False
+
+    def use_seeded(self, seeded: Any) -> None:
+        self.seeded = seeded if seeded is not None and seeded.rules else None
+        self._arm()
+
+    def _arm(self) -> None:
+        self.armed = bool(self.by_key) or self.seeded is not None
 
     def add(self, key: str, rule: FaultRule) -> None:
         rules = self.by_key.setdefault(key, deque())
         if len(rules) >= self.MAX_RULES:
             raise InvalidInput("body", f"a key holds at most {self.MAX_RULES} pending faults")
         rules.append(rule)
+        self._arm()
 
     def take(self, key: str, method: str, path: str) -> AnswerFault | None:
         """The fault for this request, if a pending rule matches it; uses one of its times."""
         rules = self.by_key.get(key)
-        if not rules:
-            return None
-        for index, rule in enumerate(rules):
+        for index, rule in enumerate(rules or ()):
             if rule.matches(method, path):
                 if rule.remaining <= 1:
-                    del rules[index]
+                    del rules[index]  # type: ignore[union-attr]
                     if not rules:
                         del self.by_key[key]
+                        self._arm()
                 else:
-                    rules[index] = FaultRule(rule.fault, rule.remaining - 1, rule.method, rule.path)
+                    rules[index] = FaultRule(rule.fault, rule.remaining - 1, rule.method, rule.path)  # type: ignore[index]
                 return rule.fault
-        return None
+        return None if self.seeded is None else self.seeded.pick(key, method, path)
 
     def rules(self, key: str) -> list[FaultRule]:
         return list(self.by_key.get(key, ()))
@@ -121,3 +131,4 @@ class FaultBook:
             self.by_key.clear()
         else:
             self.by_key.pop(key, None)
+        self._arm()

@@ -16,7 +16,8 @@ import jsonschema
 import re2
 import yaml
 
-from .errors import FixtureError
+from .errors import FixtureError, InvalidInput
+from .fault_rules import SeededRule, rule_from_fixture
 from .model import ClipRule, Collection, Fixtures, PromptPattern, RuleMatch, Segment, Shot, Video
 from .outcomes import outcome_from_fixture
 
@@ -173,6 +174,7 @@ def load_fixtures(folder: str | Path) -> Fixtures:
     rules: list[tuple[str, ClipRule]] = []
     rule_names: set[str] = set()
     api_keys: set[str] = set()
+    fault_rules: list[SeededRule] = []
 
     for path in files:
         document = _read_file(path, reasons)
@@ -205,6 +207,7 @@ def load_fixtures(folder: str | Path) -> Fixtures:
             _check_spans(f"{where}.transcript", video.transcript, video.length, reasons)
             _check_spans(f"{where}.scenes", video.scenes, video.length, reasons)
             videos[video.id] = video
+        fault_rules.extend(_fault_rules(path, document, reasons))
         for i, raw in enumerate(document.get("clip_rules", [])):
             where = f"{path.name}: clip_rules[{i}]"
             if raw["name"] in rule_names:
@@ -230,7 +233,33 @@ def load_fixtures(folder: str | Path) -> Fixtures:
         videos=videos,
         clip_rules=tuple(rule for _, rule in rules),
         api_keys=frozenset(api_keys),
+        fault_rules=tuple(fault_rules),
     )
+
+
+def _fault_rules(path: Path, document: dict[str, Any], reasons: list[str]) -> list[SeededRule]:
+    found = []
+    for i, raw in enumerate(document.get("fault_rules", [])):
+        try:
+            found.append(rule_from_fixture(raw, f"fault_rules[{i}]"))
+        except InvalidInput as exc:
+            reasons.append(f"{path.name}: {exc}")
+    return found
+
+
+def load_fault_file(path: str | Path) -> tuple[SeededRule, ...]:
+    """The fault rules of one file (``mockserver serve --faults FILE``), written as in fixtures."""
+    path = Path(path)
+    reasons: list[str] = []
+    document = _read_file(path, reasons) if path.is_file() else None
+    if document is None and not reasons:
+        reasons.append(f"{path}: not a file")
+    elif document is not None and set(document) - {"fault_rules"}:
+        reasons.append(f"{path.name}: a faults file holds fault_rules only; found {', '.join(sorted(set(document) - {'fault_rules'}))}")
+    rules = _fault_rules(path, document or {}, reasons)
+    if reasons:
+        raise FixtureError(reasons)
+    return tuple(rules)
 
 
 def _check_rule_video(where: str, rule: ClipRule, videos: dict[str, Video], reasons: list[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .outcomes import Outcome
 
@@ -91,3 +91,4 @@ class Fixtures:
     videos: dict[str, Video]
     clip_rules: tuple[ClipRule, ...]
     api_keys: frozenset[str] = field(default_factory=frozenset)
+    fault_rules: tuple[Any, ...] = ()  # fault_rules.SeededRule, in file and list order

@@ -4,6 +4,7 @@ the pytest plugin read them from this class and its parts (``StoreLimits``, ``Ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 from .callback_policy import CallbackPolicy
@@ -28,4 +29,5 @@ class Settings:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     request_log: RequestLog | None = None  # one line per request; None logs nothing
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)  # applied by the server (server.py)
+    fault_rules: tuple[Any, ...] = ()  # fault_rules.SeededRule, from mockserver serve --faults FILE
     extra_key_prefix: str | None = None  # keys accepted besides the fixtures' api_keys (the pytest plugin's)

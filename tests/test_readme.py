@@ -42,6 +42,7 @@ CLAIMED = {
     "def test_my_code_survives_one_unavailable_answer": "test_the_retry_example_passes",
     "mockserver conform --base-url": "test_the_conform_examples_are_valid_command_lines (a run needs a deployment; tests/conformance runs conform)",
     "api_keys: [sk-team-a]": "test_the_fixture_example_passes_check",
+    "fault_rules:\n  - name: flaky-collections": "test_the_fault_rules_example_loads",
     "mockserver [--version]": "test_the_synopsis_names_only_real_options",
     "05:02:11.408 POST": "test_the_log_sample_has_the_logs_shape",
     "openapi.yaml        the contract": "test_the_layout_names_only_files_that_exist",
@@ -187,6 +188,14 @@ def test_the_fixture_example_passes_check(tmp_path):
     (tmp_path / "news.yaml").write_text(block_with("yaml", "api_keys: [sk-team-a]").text)
     result = subprocess.run([sys.executable, "-m", "mockserver", "check", "--fixtures", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_fault_rules_example_loads(tmp_path):
+    from mockserver.fixtures import load_fault_file
+
+    (tmp_path / "faults.yaml").write_text(block_with("yaml", "fault_rules:").text)
+    [rule] = load_fault_file(tmp_path / "faults.yaml")
+    assert (rule.name, rule.fault.code, rule.fault.retry_after, rule.rate, rule.method, rule.path) == ("flaky-collections", 503, 1, 0.1, "GET", "/collection")
 
 
 def test_the_synopsis_names_only_real_options():
