@@ -22,7 +22,7 @@ def _outcome(outcome: Outcome) -> dict[str, Any]:
         value = getattr(outcome, term.attribute)
         if term.name == "poll_code_times" and outcome.poll_code is None:
             continue  # a count of nothing
-        if value is not None:
+        if value is not None and value is not False:  # an unset flag is not shown
             body[term.name] = value.value if isinstance(value, JobStatus) else value
     body["source"] = outcome.rule or "default"
     if outcome.callback.any:

@@ -156,9 +156,10 @@ class NamespaceControl:
         poll_code: int | None = None,
         poll_code_times: int | None = None,
         expire_seconds: float | None = None,
+        stuck: bool | None = None,
     ) -> dict[str, Any]:
         """Change how a processing job will end (``callback``: faults of its delivery; ``poll_code``…: poll faults)."""
-        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds}
+        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds, "stuck": stuck}
         return self._call("PUT", f"/jobs/{quote(job_id, safe='')}/outcome", _patch(outcome, polls, seconds, message, callback, **faults))
 
     def override_next(
@@ -173,10 +174,11 @@ class NamespaceControl:
         poll_code: int | None = None,
         poll_code_times: int | None = None,
         expire_seconds: float | None = None,
+        stuck: bool | None = None,
     ) -> list[dict[str, Any]]:
         """Give the next ``count`` clip jobs of this key this outcome (``callback``: faults of its
         delivery; ``poll_code``, ``poll_code_times``, ``expire_seconds``: faults of its polls)."""
-        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds}
+        faults = {"poll_code": poll_code, "poll_code_times": poll_code_times, "expire_seconds": expire_seconds, "stuck": stuck}
         body = {"count": count, **_patch(outcome, polls, seconds, message, callback, **faults)}
         return self._call("POST", "/overrides", body)["overrides"]
 

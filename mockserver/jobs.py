@@ -56,6 +56,8 @@ class Job(NamedTuple):
         return self.created_at + self.outcome.processing_seconds
 
     def due(self, now: float) -> bool:
+        if self.outcome.stuck:
+            return False
         polled_enough = self.callback_url is not None or self.processing_answers >= self.outcome.processing_polls
         return polled_enough and now - self.created_at >= self.outcome.processing_seconds
 

@@ -55,6 +55,7 @@ class Outcome:
     poll_code: int | None = None
     poll_code_times: int = 1
     expire_seconds: float | None = None
+    stuck: bool = False  # a fault: it answers processing until forced
 
 
 DEFAULT_OUTCOME = Outcome()  # done on the first poll
@@ -96,6 +97,7 @@ TERMS: tuple[Term, ...] = (
     Term("seconds", "seconds", "processing_seconds", "processing_seconds", prefer="seconds", maximum=MAX_SECONDS, description="seconds on the key's clock before it may end"),
     Term("poll_code", "status", "poll_code", "poll_code", prefer="poll-code", minimum=400, maximum=599, description="a fault: the job's first polls answer this status"),
     Term("poll_code_times", "count", "poll_code_times", "poll_code_times", prefer="poll-code-times", maximum=MAX_POLLS, description="how many polls poll_code answers (default 1)"),
+    Term("stuck", "flag", "stuck", "stuck", prefer="stuck", description="a fault: the job stays processing until forced"),
     Term("expire_seconds", "seconds", "expire_seconds", "expire_seconds", prefer="expire-after", maximum=MAX_SECONDS, description="a fault: seconds after it ended that its output_url answers 404 expired"),
     Term("duplicate", "flag", "duplicate", "duplicate", prefer_flag="duplicate", group="callback", description="deliver the callback twice"),
     Term("delay_seconds", "seconds", "delay_seconds", "delay_seconds", prefer="callback-delay", group="callback", maximum=MAX_SECONDS, description="hold the first callback attempt"),

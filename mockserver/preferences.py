@@ -62,6 +62,10 @@ def _split(header: str) -> dict[str, str]:
 def _typed(term: Term, text: str) -> object:
     """The header's text as the term's type, before its bounds are checked."""
     where = f"{FIELD}.{term.prefer}"
+    if term.type == "flag":
+        if text not in ("true", "false"):
+            raise InvalidInput(where, "must be true or false")
+        return text == "true"
     if term.type in ("count", "status"):
         if not text.isdigit():
             raise InvalidInput(where, "must be a whole number")

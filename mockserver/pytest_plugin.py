@@ -46,7 +46,8 @@ _CALLBACK_SETTINGS = {
     "callback_allow": "allowed_hosts",
     "callback_allow_self": "allow_self",
 }
-MARKER_SETTINGS = frozenset({"fixtures", "seed", "clock", "strict", "admin_token", *_CALLBACK_SETTINGS})
+SERVER_SETTINGS = frozenset({"admin_token", "faults", *_CALLBACK_SETTINGS})  # each set of these gets its own server
+MARKER_SETTINGS = frozenset({"fixtures", "seed", "clock", "strict", *SERVER_SETTINGS})
 ServerOptions = tuple[tuple[str, Any], ...]  # sorted (name, value) pairs of the server's own options
 
 
@@ -128,7 +129,10 @@ class _Servers:
             callbacks = dataclasses.replace(
                 CallbackPolicy(), **{field: _policy_value(field, chosen[name]) for name, field in _CALLBACK_SETTINGS.items() if name in chosen}
             )
+            from .fixtures import load_fault_file
+
             settings = Settings(
+                fault_rules=load_fault_file(_fixtures_path(chosen["faults"])) if "faults" in chosen else (),  # type: ignore[arg-type]
                 fixtures_dir=fixtures,
                 seed=seed,
                 # Loopback only, so a page in a browser on this machine cannot reach the control API by a rebound name.
@@ -179,7 +183,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "videodb(fixtures=None, seed=None, clock=None, strict=None, admin_token=None, callback_attempts=None, callback_backoff=None, "
+        "videodb(fixtures=None, seed=None, clock=None, strict=None, faults=None, admin_token=None, callback_attempts=None, callback_backoff=None, "
         "callback_timeout=None, callback_secret=None, callback_allow=None, callback_allow_self=None): "
         "run this test against an emulator with these settings",
     )
@@ -217,7 +221,7 @@ def videodb_mock(request: pytest.FixtureRequest, videodb_emulator: EmulatorServe
     if unknown:
         raise pytest.UsageError(f"@pytest.mark.videodb got unknown settings: {', '.join(sorted(unknown))}; known: {', '.join(sorted(MARKER_SETTINGS))}")
     server = videodb_emulator
-    options = tuple(sorted((name, _hashable(value)) for name, value in settings.items() if name == "admin_token" or name in _CALLBACK_SETTINGS))
+    options = tuple(sorted((name, _hashable(value)) for name, value in settings.items() if name in SERVER_SETTINGS))
     if "fixtures" in settings or "seed" in settings or options:
         fixtures = _fixtures_path(settings["fixtures"]) if "fixtures" in settings else videodb_emulator.fixtures
         server = _videodb_servers.get(fixtures, int(settings.get("seed", videodb_emulator.seed)), options)

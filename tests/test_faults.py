@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from mockserver.app import Settings, create_app
+from mockserver.outcomes import JobStatus
 from mockserver.server import ServerThread
 
 from .contract import ContractRecorder, assert_conforms
@@ -179,3 +180,14 @@ def test_poll_faults_come_from_fixture_rules_too(tmp_path):
         statuses = [httpx.get(created["data"]["output_url"], headers=AUTH).status_code for _ in range(2)]
     assert statuses == [502, 200]
     assert_conforms(recorder)
+
+
+def test_a_stuck_job_answers_processing_until_it_is_forced(served):
+    url, recorder = served
+    output_url = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "stuck=true"}).json()["data"]["output_url"]
+    assert {httpx.get(output_url, headers=AUTH).json()["status"] for _ in range(5)} == {"processing"}
+    job_id = output_url.rsplit("/", 1)[1]
+    recorder.app.state.emulator.engine.force(KEY, job_id, JobStatus.DONE, None)
+    assert httpx.get(output_url, headers=AUTH).json()["status"] == "done"
+    bad = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "stuck=maybe"})
+    assert bad.status_code == 400 and bad.json()["message"] == "header.prefer.stuck: must be true or false"

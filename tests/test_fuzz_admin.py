@@ -23,9 +23,9 @@ schema.app = answer_500_instead_of_raising(RECORDER)
 
 @schema.parametrize()
 def test_every_control_operation(case: Any) -> None:
+    """Each answer passes schemathesis's checks and, on its own, the independent oracle too (per
+    operation, so the check holds wherever pytest-xdist runs it)."""
+    RECORDER.exchanges.clear()
     case.call_and_validate()
-
-
-def test_every_fuzzed_control_answer_also_satisfies_the_independent_oracle() -> None:
-    assert len(RECORDER.exchanges) > 200, "the fuzzing above ran"
+    assert RECORDER.exchanges, "the case reached the app"
     assert_conforms(RECORDER)

@@ -167,3 +167,24 @@ def test_fixtures_that_list_api_keys_still_serve_the_plugins_keys(pytester: pyte
         str(folder),
     )
     result.assert_outcomes(passed=1)
+
+
+def test_the_marker_gives_a_test_a_server_with_fault_rules(pytester: pytest.Pytester):
+    faults = pytester.path / "faults.yaml"
+    faults.write_text("fault_rules:\n  - {name: down, match: {path: /collection}, fault: {code: 503}}\n")
+    result = _run(
+        pytester,
+        f'''
+        import pytest
+
+        @pytest.mark.videodb(faults={str(faults)!r})
+        def test_down(videodb_mock):
+            with httpx.Client(base_url=videodb_mock.base_url, headers=videodb_mock.headers()) as http:
+                assert http.get("/collection/default").status_code == 503
+
+        def test_the_session_server_has_none(videodb_mock):
+            with httpx.Client(base_url=videodb_mock.base_url, headers=videodb_mock.headers()) as http:
+                assert http.get("/collection/default").status_code == 200
+        ''',
+    )
+    result.assert_outcomes(passed=2)
