@@ -71,23 +71,18 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
         # Two overrides only, calling the base class's methods directly rather than through
         # super(): they run on every request.
         def data_received(self, data: bytes) -> None:
+            # uvicorn's data_received, inlined with the bounds: less its warning on every bad
+            # request (a client's mistake is answered, not logged) and with no protocol upgrades
+            # (the server runs with ws="none"); one Python frame per chunk, as before.
             if not self._in_headers:
                 cycle = self.cycle
-                if cycle is None or cycle.more_body:
-                    self._feed(data)  # more of the body being read
-                    return
-                # The last request was read whole: these bytes begin the next one.
-                self._in_headers, self._header_bytes, self._reading_since = True, 0, time.monotonic()
+                if cycle is not None and not cycle.more_body:
+                    # The last request was read whole: these bytes begin the next one.
+                    self._in_headers, self._header_bytes, self._reading_since = True, 0, time.monotonic()
             elif self._refused:
                 return
-            self._header_bytes += len(data)
-            self._feed(data)
-            if self._in_headers and self._header_bytes > limits.max_header_bytes:
-                self._refuse(too_large)
-
-        def _feed(self, data: bytes) -> None:
-            # uvicorn's data_received, less its warning on every bad request (a client's mistake is
-            # answered, not logged) and with no protocol upgrades (the server runs with ws="none").
+            if self._in_headers:
+                self._header_bytes += len(data)
             self._unset_keepalive_if_required()
             try:
                 self.parser.feed_data(data)
@@ -96,6 +91,9 @@ def guarded_protocol(limits: ConnectionLimits) -> type[HttpToolsProtocol]:
             except httptools.HttpParserError:
                 if not self._refused:  # after a refusal the parser may still complain: one answer is enough
                     self._refuse(not_http)
+                return
+            if self._in_headers and self._header_bytes > limits.max_header_bytes:
+                self._refuse(too_large)
 
         def on_headers_complete(self) -> None:
             self._in_headers = False
