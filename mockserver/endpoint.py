@@ -173,7 +173,8 @@ class OperationEndpoint:
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
         if self.journal is not None:
-            described = fault.describe() if fault is not None else extra.get(FAULT_HEADER) if extra else None  # a poll fault's
+            # A poll fault arrives as a domain error whose answer carries the fault header.
+            described = fault.describe() if fault is not None else extra.get(FAULT_HEADER) if extra else None
             self.journal(principal, scope, sent, raw, status, None, described)
         if fault is None:
             await send_json(send, status, answer, extra)

@@ -145,7 +145,7 @@ def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | Non
         description=raw.get("description", ""),
         match=RuleMatch(
             video_id=match.get("video_id"),
-            prompt_contains=match.get("prompt_contains"),
+            prompt_contains=match["prompt_contains"].lower() if "prompt_contains" in match else None,
             prompt_regex=pattern,
             content_type=match.get("content_type"),
             model_name=match.get("model_name"),

@@ -61,7 +61,7 @@ class RuleMatch:
     """Conditions on a clip request; every condition given must hold."""
 
     video_id: str | None = None
-    prompt_contains: str | None = None
+    prompt_contains: str | None = None  # lower-cased when loaded: it matches in any case
     prompt_regex: PromptPattern | None = None
     content_type: str | None = None
     model_name: str | None = None

@@ -63,7 +63,7 @@ def sdk_journey(target: Target, runs: int = 5) -> dict[str, Any]:
 
         sdk = f"videodb {version('videodb')}"
     except ImportError:
-        return {"skipped": "videodb is not installed (pip install videodb==0.5.1)"}
+        return {"skipped": "videodb is not installed: pip install 'videodb-clip-emulator[bench]'"}
     times: list[float] = []
     shots = 0
     for run in range(runs):

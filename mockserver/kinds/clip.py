@@ -77,7 +77,7 @@ class ClipKind:
                 continue
             if match.prompt_contains is not None:
                 lowered = lowered or request.prompt.lower()
-                if match.prompt_contains.lower() not in lowered:
+                if match.prompt_contains not in lowered:
                     continue
             if match.prompt_regex is not None and match.prompt_regex.search(request.prompt) is None:
                 continue
