@@ -15,7 +15,7 @@ from mockserver.callback_policy import CallbackPolicy
 from .contract import ContractRecorder, assert_conforms
 
 HERE = Path(__file__).resolve().parent
-CONFIG = schemathesis.Config.from_path(HERE / "schemathesis.toml")  # explicit: discovery depends on the cwd
+CONFIG = schemathesis.Config.from_path(HERE.parent / "schemathesis.toml")  # explicit: discovery depends on the cwd
 
 
 def answer_500_instead_of_raising(app: Any) -> Any:
