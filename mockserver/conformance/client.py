@@ -73,6 +73,11 @@ class Client:
     def get(self, url: str, *, authenticated: bool = True) -> Exchange:
         return self._send("GET", url, dict(self._auth) if authenticated else {}, None)
 
+    def get_as(self, url: str, key: str) -> Exchange:
+        """A GET with another value in the API key header: a probe that it is refused."""
+        header = next(iter(self._auth))
+        return self._send("GET", url, {header: key}, None)
+
     def post_json(self, url: str, body: Any) -> Exchange:
         headers = {**self._auth, "content-type": "application/json"}
         return self._send("POST", url, headers, json.dumps(body).encode("utf-8"))

@@ -138,3 +138,10 @@ def went_backwards(terminal_status: str, status: Any) -> str | None:
     if status != terminal_status:
         return f"the job answered {terminal_status!r} and then {short(status)}; a terminal state is final"
     return None
+
+
+def not_an_error_body(body: Any, content_type: str) -> bool:
+    """Whether a refusal lacks the contract's error body: JSON with ``success: false`` and a message."""
+    if not content_type.startswith("application/json") or not isinstance(body, dict):
+        return True
+    return body.get("success") is not False or not _nonempty_string(body.get("message"))

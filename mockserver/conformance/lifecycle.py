@@ -42,6 +42,9 @@ IN_TIME = "terminal_within_timeout"
 UNKNOWN = "unknown_job_404"
 ACCEPTED = "valid_request_accepted"
 NO_ANSWER = "request_completes"
+POLL_AUTH = "poll_needs_a_valid_key"
+MALFORMED_KEY = "not a key!"  # no deployment can accept it
+UNKNOWN_KEY = "sk-conform-unknown-key-0000000000000000"  # well formed, but no one's
 
 
 @dataclass
@@ -144,7 +147,34 @@ class LifecycleRun:
         self.client.policy.allow_list.admit(data["output_url"])
         job = TrackedJob(number, video, answer, data["id"], data["output_url"], placeholder.created_at)
         self.jobs.append(job)
+        if len(self.jobs) == 1:
+            self._probe_poll_auth(job)  # once a run: three requests, whatever the budget of jobs
         return job
+
+    # Auth on polls ----------------------------------------------------------------------------
+    def _probe_poll_auth(self, job: TrackedJob) -> None:
+        """A job's output_url answers only a valid key: 401 with the JSON error body without a key
+        or with a malformed one; with someone else's well-formed key, 401 or 404, never the job."""
+        probes = (
+            ("without a key", lambda: self.client.get(job.output_url, authenticated=False), (401,)),
+            ("with a malformed key", lambda: self.client.get_as(job.output_url, MALFORMED_KEY), (401,)),
+            ("with an unknown key", lambda: self.client.get_as(job.output_url, UNKNOWN_KEY), (401, 404)),
+        )
+        for how, send, allowed in probes:
+            try:
+                answer = send()
+            except (TransportError, RequestRefused) as error:
+                self.findings.fail(Finding(PHASE, NO_ANSWER, f"{job.subject}, polled {how}", f"no answer: {error}"))
+                continue
+            problem = None
+            if answer.status not in allowed:
+                problem = f"a poll {how} answered {answer.status}, not {' or '.join(map(str, allowed))}"
+            elif contract_rules.not_an_error_body(answer.json(), answer.response_headers.get("content-type", "")):
+                problem = f"a poll {how} answered {answer.status} without the contract's JSON error body"
+            if problem is None:
+                self.findings.passed(PHASE, POLL_AUTH)
+            else:
+                self.findings.fail(Finding(PHASE, POLL_AUTH, f"{job.subject}, polled {how}", problem, answer.describe(), (answer.curl(),)))
 
     # Polling ----------------------------------------------------------------------------------
     def poll(self, job: TrackedJob) -> None:

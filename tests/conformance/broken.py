@@ -19,6 +19,7 @@ import httpx
 from mockserver.app import create_app
 
 JOB_PATH = re.compile(r"^/async-response/([^/]+)/?$")
+RUN_KEY = "sk-conformance"  # the key the conform runs of these tests use
 CLIP_PATH = re.compile(r"^/+video/+[^/]+/+clip/*$")
 
 
@@ -190,6 +191,28 @@ def ignores_auth() -> Deployment:
         key = seen.headers.get("x-access-token", "")
         if not key.startswith("sk-") or len(key) < 4:
             return replace(seen, headers={**seen.headers, "x-access-token": "sk-anyone"})
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+def polls_ignore_auth() -> Deployment:
+    """Answers a job poll whatever key it carries, as if the run's own key had asked."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if _is_job_poll(seen) and seen.headers.get("x-access-token") != RUN_KEY:
+            return replace(seen, headers={**seen.headers, "x-access-token": RUN_KEY})
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
+def refuses_polls_in_plain_text() -> Deployment:
+    """Refuses a keyless job poll with 401, but as text, not the contract's JSON error body."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if _is_job_poll(seen) and not seen.headers.get("x-access-token"):
+            return Reply(401, b"Unauthorized", "text/plain")
         return seen
 
     return Deployment(on_request=on_request)

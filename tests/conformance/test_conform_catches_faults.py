@@ -19,6 +19,7 @@ LIFECYCLE_CHECKS = {
     "ids_consistent",
     "terminal_within_timeout",
     "unknown_job_404",
+    "poll_needs_a_valid_key",
 }
 
 
@@ -40,6 +41,8 @@ LIFECYCLE_FAULTS = [
     (broken.relative_output_url, "output_url_absolute_and_answering"),
     (broken.forgets_jobs, "output_url_absolute_and_answering"),
     (broken.shots_outside_the_video, "shots_within_video"),
+    (broken.polls_ignore_auth, "poll_needs_a_valid_key"),
+    (broken.refuses_polls_in_plain_text, "poll_needs_a_valid_key"),
 ]
 
 
