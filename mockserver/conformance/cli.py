@@ -93,6 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _setting(run, "--lifecycle-examples", _positive(int), "scenarios of the job state machine (default {default})")
     _setting(run, "--lifecycle-steps", _positive(int), "steps per scenario (default {default})")
     _setting(run, "--job-timeout", _positive(float), "seconds a job may take to finish (default {default})")
+    _setting(run, "--stable-after", _positive(float), "seconds after a job ended that its answer is polled again, unchanged (default {default})")
     run.add_argument(
         "--poll-interval",
         type=_positive(float),
@@ -150,6 +151,7 @@ def settings_from_args(args: argparse.Namespace) -> ConformSettings:
         request_timeout=args.request_timeout,
         max_response_time=args.max_response_time,
         job_timeout=args.job_timeout,
+        stable_after=args.stable_after,
         poll_interval=args.poll_interval or (_default("poll_interval") if local else REMOTE_POLL_INTERVAL),
         max_examples=args.max_examples,
         stateful_examples=args.stateful_examples,

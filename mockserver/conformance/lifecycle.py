@@ -43,6 +43,8 @@ UNKNOWN = "unknown_job_404"
 ACCEPTED = "valid_request_accepted"
 NO_ANSWER = "request_completes"
 POLL_AUTH = "poll_needs_a_valid_key"
+UNIQUE_IDS = "job_ids_unique"
+LASTING = "terminal_lasts"
 MALFORMED_KEY = "not a key!"  # no deployment can accept it
 UNKNOWN_KEY = "sk-conform-unknown-key-0000000000000000"  # well formed, but no one's
 
@@ -57,6 +59,7 @@ class TrackedJob:
     created_at: float
     answers: list[Exchange] = field(default_factory=list)
     terminal: Exchange | None = None
+    terminal_at: float = 0.0  # when the terminal answer came, for the later re-poll
     finished: bool = False  # judged for good: terminal and confirmed, timed out, or no longer answering
     last_poll: float = 0.0
 
@@ -146,6 +149,8 @@ class LifecycleRun:
             return None
         self.client.policy.allow_list.admit(data["output_url"])
         job = TrackedJob(number, video, answer, data["id"], data["output_url"], placeholder.created_at)
+        earlier = next((j for j in self.jobs if j.job_id == job.job_id), None)
+        self._judge(UNIQUE_IDS, None if earlier is None else f"the id {job.job_id!r} was handed out before, to {earlier.subject}", job)
         self.jobs.append(job)
         if len(self.jobs) == 1:
             self._probe_poll_auth(job)  # once a run: three requests, whatever the budget of jobs
@@ -227,6 +232,7 @@ class LifecycleRun:
                 self._judge(IN_TIME, late, job)
             return
         job.terminal = answer
+        job.terminal_at = time.monotonic()
         self.findings.say(f"lifecycle: {job.subject}: {status} after {len(job.answers)} poll(s), {age:.2f}s")
         self._judge(IN_TIME, None, job)
         if status == "done":
@@ -247,6 +253,33 @@ class LifecycleRun:
                     job.finished = True
                     continue
                 self.poll(job)
+
+    def confirm_lasting(self) -> None:
+        """Every terminal answer, polled again once ``stable_after`` has passed since it came: it
+        must still answer 200, byte for byte the same (results do not vanish or change)."""
+        ended = [job for job in self.jobs if job.terminal is not None]
+        if not ended:
+            return
+        wait = max(job.terminal_at for job in ended) + self.settings.stable_after - time.monotonic()
+        if wait > 0:
+            self.findings.say(f"lifecycle: polling {len(ended)} finished job(s) again in {wait:.1f}s (--stable-after)")
+            time.sleep(wait)
+        for job in ended:
+            assert job.terminal is not None
+            try:
+                again = self.client.get(job.output_url)
+            except (TransportError, RequestRefused) as error:
+                self.findings.fail(Finding(PHASE, NO_ANSWER, job.subject, f"the later poll got no answer: {error}"))
+                continue
+            job.answers.append(again)
+            later = f"{time.monotonic() - job.terminal_at:.1f}s after it ended"
+            if again.status != 200:
+                problem: str | None = f"the terminal answer vanished: {again.status} {later}"
+            elif again.body != job.terminal.body:
+                problem = f"the terminal answer changed {later}: {contract_rules.changed_after_terminal(job.terminal.json(), again.json()) or 'other bytes'}"
+            else:
+                problem = None
+            self._judge(LASTING, problem, job)
 
     # Unknown jobs -----------------------------------------------------------------------------
     def ask_for_unknown(self, job_id: str) -> None:
@@ -330,3 +363,4 @@ def run_lifecycle(run: LifecycleRun, bodies: st.SearchStrategy[dict[str, Any]]) 
     )
     run_state_machine_as_test(machine, settings=settings)
     run.settle(run.jobs)  # a scenario cut short still leaves no job unjudged
+    run.confirm_lasting()

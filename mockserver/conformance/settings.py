@@ -46,6 +46,9 @@ class ConformSettings:
     max_response_time: float = 10.0
     job_timeout: float = 30.0
     poll_interval: float = 0.2
+    # Terminal answers are polled again this long after the job ended (and at the end of the run):
+    # they must still answer, byte for byte the same.
+    stable_after: float = 2.0
     # Schema phase: examples per operation, stateful scenarios and their length, and its time budget.
     max_examples: int = 25
     stateful_examples: int = 20

@@ -196,6 +196,38 @@ def ignores_auth() -> Deployment:
     return Deployment(on_request=on_request)
 
 
+def forgets_finished_jobs(after: float = 0.3) -> Deployment:
+    """A job's terminal answer is served for ``after`` seconds, then its output_url answers 404."""
+    ended: dict[str, float] = {}
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        match = JOB_PATH.match(seen.path)
+        if match and match.group(1) in ended and time.monotonic() - ended[match.group(1)] > after:
+            return Reply(404, json.dumps({"success": False, "message": "job not found"}).encode())
+        return seen
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        match = JOB_PATH.match(seen.path)
+        if match and isinstance(body, dict) and body.get("status") in ("done", "failed"):
+            ended.setdefault(match.group(1), time.monotonic())
+        return status, body
+
+    return Deployment(on_request=on_request, on_answer=on_answer)
+
+
+def reissues_job_ids() -> Deployment:
+    """Every new job is handed the first job's id and output_url."""
+    first: dict[str, Any] = {}
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _is_clip_request(seen) and status == 200 and isinstance(body, dict):
+            first.setdefault("data", body["data"])
+            return status, {**body, "data": first["data"]}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
 def polls_ignore_auth() -> Deployment:
     """Answers a job poll whatever key it carries, as if the run's own key had asked."""
 

@@ -14,7 +14,7 @@ import pytest
 from mockserver.conformance import cli
 from mockserver.server import ServerThread
 
-KEY = "sk-conformance"
+KEY = "sk-conformance"  # broken.RUN_KEY too
 # Small on purpose: the suite proves each fault is caught, not that a long run finds more.
 FAST = [
     "--max-examples", "3",
@@ -24,6 +24,7 @@ FAST = [
     "--max-jobs", "8",
     "--poll-interval", "0.05",
     "--job-timeout", "5",
+    "--stable-after", "0.5",
     "--callback-wait", "3",
     "--max-time", "60",
 ]  # fmt: skip

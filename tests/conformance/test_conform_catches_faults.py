@@ -20,6 +20,8 @@ LIFECYCLE_CHECKS = {
     "terminal_within_timeout",
     "unknown_job_404",
     "poll_needs_a_valid_key",
+    "job_ids_unique",
+    "terminal_lasts",
 }
 
 
@@ -43,6 +45,8 @@ LIFECYCLE_FAULTS = [
     (broken.shots_outside_the_video, "shots_within_video"),
     (broken.polls_ignore_auth, "poll_needs_a_valid_key"),
     (broken.refuses_polls_in_plain_text, "poll_needs_a_valid_key"),
+    (broken.forgets_finished_jobs, "terminal_lasts"),
+    (broken.reissues_job_ids, "job_ids_unique"),
 ]
 
 
