@@ -115,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--callbacks",
         choices=CALLBACK_MODES,
         default=_default("callbacks"),
-        help="required, optional (a note if none arrives) or off; auto: required with --callback-host, else optional",
+        help="required, optional (a note if none arrives) or off; auto: required on a loopback target or with --callback-host, else optional",
     )
     callbacks.add_argument("--callback-host", default=None, help="HOST[:PORT] at which the deployment reaches this machine")
     callbacks.add_argument("--callback-listen", default=None, help="address the receiver binds (default 127.0.0.1, or 0.0.0.0 with --callback-host)")

@@ -75,7 +75,10 @@ class ConformSettings:
 
     @property
     def callbacks_required(self) -> bool:
-        return self.callbacks == "required" or (self.callbacks == "auto" and self.callback_host is not None)
+        """auto requires callbacks where the receiver is surely reachable: a loopback target (it
+        calls back on this machine) or a --callback-host someone chose."""
+        auto_required = self.callback_host is not None or self.target_is_local
+        return self.callbacks == "required" or (self.callbacks == "auto" and auto_required)
 
     def runs(self, phase: str) -> bool:
         if phase in ("lifecycle", "callbacks") and self.read_only:

@@ -19,10 +19,10 @@ def test_a_deployment_that_never_calls_back_earns_only_a_note_when_callbacks_are
     assert [case.get("name") for case in skipped] == ["callbacks phase"]
 
 
-REQUIRED = [["--callbacks", "required"], ["--callback-host", "127.0.0.1", "--callback-listen", "127.0.0.1"]]
+REQUIRED = [["--callbacks", "required"], ["--callback-host", "127.0.0.1", "--callback-listen", "127.0.0.1"], []]
 
 
-@pytest.mark.parametrize("options", REQUIRED, ids=["required", "auto-with-host"])
+@pytest.mark.parametrize("options", REQUIRED, ids=["required", "auto-with-host", "auto-on-a-loopback-target"])
 def test_a_deployment_that_never_calls_back_fails_when_callbacks_are_required(serve, conform, options):
     run = conform(serve(broken.delivers_no_callbacks()).url, "--phases", "callbacks", "--callback-wait", "1", *options)
     assert run.exit_code == 1
