@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import yaml
+from openapi_schema_validator import OAS30Validator
 
 # The package that holds this one: an installed wheel carries openapi.yaml inside it.
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +64,8 @@ class Contract:
     operations: dict[str, OperationRef]
     api_key_header: str
     api_key_scheme: str | None  # the securitySchemes entry that carries the key, if the contract names one
+    # (operationId, status) -> the validator of that answer, built on first use
+    _validators: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def operation(self, operation_id: str) -> OperationRef:
         try:
@@ -83,6 +86,25 @@ class Contract:
                 target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
             node = target
         return node
+
+    def answer_problems(self, operation_id: str, status: int, body: Any) -> list[str] | None:
+        """What is wrong with a JSON answer by the operation's declared response for ``status``
+        (a few lines at most), or None when the contract declares none to judge it by."""
+        validator = self._validator(operation_id, str(status))
+        if validator is None:
+            return None
+        return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
+
+    def _validator(self, operation_id: str, status: str) -> Any:
+        key = (operation_id, status)
+        if key not in self._validators:
+            ref = self.operation(operation_id)
+            responses = self.document["paths"][ref.path][ref.method.lower()].get("responses") or {}
+            answer = self.resolve(responses.get(status) or responses.get(status[0] + "XX") or responses.get("default"))
+            schema = self.resolve((((answer or {}).get("content") or {}).get("application/json") or {}).get("schema"))
+            # The components ride along, so the schema's own $refs resolve.
+            self._validators[key] = OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
+        return self._validators[key]
 
     def body_properties(self, operation_id: str) -> frozenset[str]:
         """The properties the JSON body of an operation declares (empty when it declares none)."""

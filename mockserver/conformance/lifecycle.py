@@ -45,6 +45,7 @@ NO_ANSWER = "request_completes"
 POLL_AUTH = "poll_needs_a_valid_key"
 UNIQUE_IDS = "job_ids_unique"
 LASTING = "terminal_lasts"
+MATCHES_CONTRACT = "answer_matches_contract"
 MALFORMED_KEY = "not a key!"  # no deployment can accept it
 UNKNOWN_KEY = "sk-conform-unknown-key-0000000000000000"  # well formed, but no one's
 
@@ -87,6 +88,7 @@ class LifecycleRun:
 
     def __init__(self, settings: ConformSettings, contract: Contract, client: Client, findings: Findings, videos: list[Video]) -> None:
         self.settings = settings
+        self.contract = contract
         self.client = client
         self.findings = findings
         self.create_operation = contract.operation(CREATE_CLIP)
@@ -137,6 +139,7 @@ class LifecycleRun:
         refused = f"a valid clip request for listed video {video.id} answered {answer.status}"
         if not self._judge(ACCEPTED, None if answer.status == 200 else refused, placeholder):
             return None
+        self._judge_by_contract(CREATE_CLIP, answer, placeholder)
         if not self._judge(ALLOWED, contract_rules.status_not_allowed(payload), placeholder):
             return None
         problem = contract_rules.shape_broken(payload)
@@ -210,6 +213,7 @@ class LifecycleRun:
             self._judge(OUTPUT_URL, f"output_url answered {answer.status}{' right after the job was created' if first else ''}", job)
             return
         body = answer.json()
+        self._judge_by_contract(GET_JOB, answer, job)
         if not self._judge(ALLOWED, contract_rules.status_not_allowed(body), job):
             job.finished = True
             return
@@ -238,6 +242,13 @@ class LifecycleRun:
         if status == "done":
             self._judge(RIGHT_VIDEO, contract_rules.elsewhere_than(body, job.video.id), job)
             self._judge(SHOTS, contract_rules.shots_outside(body, job.video.length), job)
+
+    def _judge_by_contract(self, operation_id: str, answer: Exchange, job: TrackedJob) -> None:
+        """The answer against openapi.yaml's schema for its status, beside the job contract's rules."""
+        problems = self.contract.answer_problems(operation_id, answer.status, answer.json())
+        if problems is not None:
+            found = f"{operation_id} {answer.status} breaks openapi.yaml: " + "; ".join(problems) if problems else None
+            self._judge(MATCHES_CONTRACT, found, job)
 
     def _late(self, job: TrackedJob) -> bool:
         return time.monotonic() - job.created_at > self.settings.job_timeout or len(job.answers) >= self.max_polls

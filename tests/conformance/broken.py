@@ -228,6 +228,19 @@ def reissues_job_ids() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
+def scores_out_of_range() -> Deployment:
+    """Done answers whose shots score 7 on the contract's 0-to-1 scale (every other rule kept)."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+            for result in body["data"]["results"]:
+                for doc in result["docs"]:
+                    doc["score"] = 7
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
 def polls_ignore_auth() -> Deployment:
     """Answers a job poll whatever key it carries, as if the run's own key had asked."""
 

@@ -22,6 +22,7 @@ LIFECYCLE_CHECKS = {
     "poll_needs_a_valid_key",
     "job_ids_unique",
     "terminal_lasts",
+    "answer_matches_contract",
 }
 
 
@@ -47,6 +48,7 @@ LIFECYCLE_FAULTS = [
     (broken.refuses_polls_in_plain_text, "poll_needs_a_valid_key"),
     (broken.forgets_finished_jobs, "terminal_lasts"),
     (broken.reissues_job_ids, "job_ids_unique"),
+    (broken.scores_out_of_range, "answer_matches_contract"),
 ]
 
 
