@@ -40,6 +40,7 @@ class Delivery:
     method: str
     path: str
     body: bytes
+    content_type: str = ""
 
 
 class CallbackReceiver:
@@ -57,7 +58,8 @@ class CallbackReceiver:
                     self.send_response(413)
                     self.end_headers()
                     return
-                receiver._keep(Delivery(self.command, self.path, self.rfile.read(length) if length else b""))
+                body = self.rfile.read(length) if length else b""
+                receiver._keep(Delivery(self.command, self.path, body, self.headers.get("content-type") or ""))
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.end_headers()
@@ -234,8 +236,11 @@ class CallbackPhase:
                 self.findings.note(PHASE, f"{job.subject}: no final answer within --job-timeout, so its callback was not compared")
                 continue
             for delivery in deliveries:
+                media_type = delivery.content_type.split(";")[0].strip().lower()
                 if delivery.method != "POST":
                     problem: str | None = f"the callback came as {delivery.method}, not POST"
+                elif media_type != "application/json":
+                    problem = f"the callback came as Content-Type {delivery.content_type or '(none)'!r}, not application/json"
                 else:
                     problem = payload_mismatch(delivery.body, job.final.json(), job.job_id)
                 if problem is None:

@@ -48,3 +48,9 @@ def test_the_payload_may_add_the_job_id_and_nothing_else():
     assert "names job" in payload_mismatch(b'{"success": true, "status": "done", "data": {"results": []}, "job_id": "j-2"}', final, "j-1")
     assert "final poll answered" in payload_mismatch(b'{"success": true, "status": "done", "job_id": "j-1"}', final, "j-1")
     assert "not JSON" in payload_mismatch(b"done", final, "j-1")
+
+
+def test_a_callback_that_is_not_labelled_json_is_caught(serve, conform):
+    run = conform(serve(broken.delivers_callbacks_as_text()).url, "--phases", "callbacks")
+    assert run.exit_code == 1, run.output
+    assert run.failed_checks == {"callback_matches_final_answer"} and "not application/json" in run.report
