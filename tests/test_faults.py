@@ -57,8 +57,8 @@ def test_a_delay_holds_only_its_own_answer(served):
     finished: dict[str, float] = {}
 
     def slow() -> None:
-        answer = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "delay=1.5"})
-        assert answer.status_code == 200 and answer.headers["x-emulator-fault"] == "delay=1.5"
+        answer = httpx.post(url + CLIP, json={"prompt": "demo"}, headers={**AUTH, "prefer": "delay=3"})
+        assert answer.status_code == 200 and answer.headers["x-emulator-fault"] == "delay=3"
         finished["slow"] = time.monotonic()
 
     began = time.monotonic()
@@ -69,7 +69,7 @@ def test_a_delay_holds_only_its_own_answer(served):
         assert httpx.get(url + "/collection/default", headers={"x-access-token": "sk-other"}).status_code == 200
     finished["others"] = time.monotonic()
     worker.join()
-    assert finished["others"] - began < 1.0 <= finished["slow"] - began
+    assert finished["others"] - began < 2.0 and finished["slow"] - began >= 3.0
 
 
 def test_drop_close_runs_the_operation_then_closes_without_an_answer(served):

@@ -194,4 +194,5 @@ def test_a_reload_of_a_large_folder_does_not_hold_up_other_requests(tmp_path):
                 answered_meanwhile += not reload_done.is_set()
         worker.join()
         assert outcome[0].status_code == 200 and outcome[0].json()["data"]["videos"] == 200
-        assert answered_meanwhile >= 5, f"only {answered_meanwhile} requests were answered while the reload ran"
+        # Reading on the event loop answered none (at most one slipped in before the reload began).
+        assert answered_meanwhile >= 3, f"only {answered_meanwhile} requests were answered while the reload ran"
