@@ -161,6 +161,8 @@ class CallbackPhase:
         if not self.settings.target_is_local and self.settings.callback_host is None:
             self.findings.note(PHASE, "skipped: the deployment is not on this machine; give --callback-host HOST[:PORT] that it can reach")
             return
+        if self.settings.callbacks_required:
+            self.findings.expect(PHASE, (ARRIVES, MATCHES))
         with CallbackReceiver(*_listen_address(self.settings)) as receiver:
             base = f"http://{_advertised_host(self.settings, receiver.port)}"
             videos = [self.videos[0], self.videos[-1]] if len(self.videos) > 1 else self.videos[:1]

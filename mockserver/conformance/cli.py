@@ -1,7 +1,8 @@
 """The ``conform`` command line: options in, a verdict and an exit status out.
 
 Exit status: 0 the deployment conforms, 1 it does not, 2 the run could not be made (bad options, an
-unusable contract file, an unreachable target or a refused key).
+unusable contract file, an unreachable target or a refused key), 3 inconclusive: nothing failed, but a
+check the run meant to apply never did (no job ever ended done, say), so it cannot say CONFORMS.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .settings import CALLBACK_MODES, PHASES, REMOTE_POLL_INTERVAL, REMOTE_RATE_
 
 # The phases (schemathesis, hypothesis) are imported by run(), not here: `mockserver serve` builds the
 # same parser and should not pay for them.
+
+INCONCLUSIVE = 3  # exit status when nothing failed but a check the run meant to apply never did
 
 DESCRIPTION = "Judge a deployment of the clip API against openapi.yaml and the job contract."
 API_KEY_VARIABLE = "VIDEODB_API_KEY"
@@ -233,7 +236,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"mockserver conform: cannot write the report: {error}", file=sys.stderr)
         return 2
-    return 0 if outcome.findings.conforms else 1
+    if outcome.findings.failed_checks():
+        return 1
+    return INCONCLUSIVE if outcome.findings.never_applied() else 0
 
 
 def main(argv: list[str] | None = None) -> int:

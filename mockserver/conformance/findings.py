@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 # Beyond this many distinct failures of one check, further ones are only counted: reports stay readable.
@@ -62,6 +62,7 @@ class Findings:
         self._progress = progress
         self._redact = redact
         self._tallies: dict[tuple[str, str], CheckTally] = {}
+        self._expected: set[tuple[str, str]] = set()  # checks a phase promised to apply
         self.notes: list[Note] = []
         self._lock = threading.Lock()
 
@@ -109,6 +110,26 @@ class Findings:
     def failed_checks(self) -> list[str]:
         return sorted({tally.check for tally in self.tallies() if tally.failed})
 
+    def expect(self, phase: str, checks: Iterable[str]) -> None:
+        """Checks this phase means to apply: one that never does (neither passes nor fails) makes
+        the verdict INCONCLUSIVE, never CONFORMS."""
+        with self._lock:
+            self._expected.update((phase, check) for check in checks)
+
+    def never_applied(self) -> list[str]:
+        applied = {(t.phase, t.check) for t in self.tallies() if t.passed or t.failed}
+        return sorted(f"{phase}/{check}" for phase, check in self._expected - applied)
+
     @property
     def conforms(self) -> bool:
-        return not self.failed_checks()
+        return not self.failed_checks() and not self.never_applied()
+
+    @property
+    def verdict(self) -> str:
+        failed = self.failed_checks()
+        if failed:
+            return f"DOES NOT CONFORM: {', '.join(failed)}"
+        unapplied = self.never_applied()
+        if unapplied:
+            return f"INCONCLUSIVE: never applied: {', '.join(unapplied)}"
+        return "CONFORMS"

@@ -361,7 +361,13 @@ def clip_bodies(schema: Any, contract: Contract) -> st.SearchStrategy[dict[str, 
     )
 
 
+# What a lifecycle run must get to judge before it may say CONFORMS (each needs jobs; RIGHT_VIDEO and
+# SHOTS need a job that ended done, BACKWARDS and STABLE a terminal answer polled again).
+EXPECTED = (ACCEPTED, ALLOWED, SHAPE, OUTPUT_URL, IDS, IN_TIME, UNKNOWN, BACKWARDS, STABLE, RIGHT_VIDEO, SHOTS, POLL_AUTH, UNIQUE_IDS, LASTING)
+
+
 def run_lifecycle(run: LifecycleRun, bodies: st.SearchStrategy[dict[str, Any]]) -> None:
+    run.findings.expect(PHASE, EXPECTED)
     machine = hypothesis.seed(run.settings.seed)(_machine_for(run, bodies))
     settings = hypothesis.settings(
         max_examples=run.settings.lifecycle_examples,
@@ -374,4 +380,5 @@ def run_lifecycle(run: LifecycleRun, bodies: st.SearchStrategy[dict[str, Any]]) 
     )
     run_state_machine_as_test(machine, settings=settings)
     run.settle(run.jobs)  # a scenario cut short still leaves no job unjudged
+    run.ask_for_unknown("conform-unknown-job")  # once for sure, whatever the scenarios drew
     run.confirm_lasting()

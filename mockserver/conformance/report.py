@@ -41,8 +41,7 @@ def _count(tally: CheckTally, finding: Finding) -> int:
 
 
 def _verdict(findings: Findings) -> str:
-    failed = findings.failed_checks()
-    return "CONFORMS" if not failed else f"DOES NOT CONFORM: {', '.join(failed)}"
+    return findings.verdict
 
 
 def summary(findings: Findings, info: RunInfo) -> str:
@@ -86,7 +85,8 @@ def write_junit(path: Path, findings: Findings, info: RunInfo) -> None:
     for phase in PHASES:
         in_phase = [tally for tally in tallies if tally.phase == phase]
         notes = [note.text for note in findings.notes if note.phase == phase]
-        if not in_phase and not notes:
+        unapplied = [name.split("/", 1)[1] for name in findings.never_applied() if name.startswith(f"{phase}/")]
+        if not in_phase and not notes and not unapplied:
             continue
         suite = ET.SubElement(root, "testsuite", name=phase)
         failed_here = 0
@@ -96,6 +96,9 @@ def write_junit(path: Path, findings: Findings, info: RunInfo) -> None:
                 failed_here += 1
                 failure = ET.SubElement(case, "failure", type=tally.check, message=_xml_text(f"{tally.failed} failure(s), {tally.passed} passed"))
                 failure.text = _xml_text("\n\n".join(_finding_text(tally, finding) for finding in tally.failures))
+        for check in unapplied:  # the reason the verdict is INCONCLUSIVE
+            case = ET.SubElement(suite, "testcase", classname=f"conform.{phase}", name=check)
+            ET.SubElement(case, "skipped", message="never applied: this run could not check it")
         skipped = [text for text in notes if text.startswith("skipped")]
         if skipped and not in_phase:
             case = ET.SubElement(suite, "testcase", classname=f"conform.{phase}", name=f"{phase} phase")

@@ -228,6 +228,17 @@ def reissues_job_ids() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
+def every_job_fails() -> Deployment:
+    """Every clip job ends failed, consistently: nothing breaks a rule, but nothing shows a done clip."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+            return 200, {"success": False, "status": "failed", "message": "the encoder is down"}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
 def scores_out_of_range() -> Deployment:
     """Done answers whose shots score 7 on the contract's 0-to-1 scale (every other rule kept)."""
 

@@ -83,3 +83,20 @@ def test_a_broken_schema_contract_is_caught_by_its_check(serve, conform, deploym
     assert check in run.failed_checks, run.output
     assert "curl -X" in run.report, "each failure comes with a curl reproduction"
     assert "$VIDEODB_API_KEY" in run.report and "sk-conformance" not in run.report, "the key stays out of reports"
+
+
+def test_a_deployment_whose_jobs_never_end_done_is_inconclusive_not_conforming(serve, conform):
+    run = conform(serve(broken.every_job_fails()).url, "--phases", "lifecycle")
+    assert run.exit_code == 3, run.output
+    assert run.failed_checks == set()
+    assert "INCONCLUSIVE: never applied: lifecycle/done_points_at_requested_video, lifecycle/shots_within_video" in run.output
+    assert "CONFORMS" not in run.output.replace("DOES NOT CONFORM", "")
+    assert run.report.startswith("# Conformance report\n\n**INCONCLUSIVE")
+    never = {case.get("name") for case in run.junit.iter("testcase") if (case.find("skipped") is not None)}
+    assert {"done_points_at_requested_video", "shots_within_video"} <= never
+
+
+def test_no_budget_for_jobs_is_inconclusive(serve, conform):
+    run = conform(serve(create_app()).url, "--phases", "lifecycle", "--max-jobs", "0")
+    assert run.exit_code == 3, run.output
+    assert "INCONCLUSIVE" in run.output and "lifecycle/valid_request_accepted" in run.output
