@@ -70,8 +70,8 @@ class Client:
         self._auth = {api_key_header: api_key}
         self._http = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT}, trust_env=use_proxies)
 
-    def get(self, url: str, *, authenticated: bool = True) -> Exchange:
-        return self._send("GET", url, dict(self._auth) if authenticated else {}, None)
+    def get(self, url: str, *, authenticated: bool = True, extra_headers: dict[str, str] | None = None) -> Exchange:
+        return self._send("GET", url, {**(self._auth if authenticated else {}), **(extra_headers or {})}, None)
 
     def get_as(self, url: str, key: str) -> Exchange:
         """A GET with another value in the API key header: a probe that it is refused."""

@@ -14,6 +14,7 @@ from .lifecycle import LifecycleRun, clip_bodies, run_lifecycle
 from .report import RunInfo
 from .schema_config import load_schema
 from .schema_phase import SchemaPhase
+from .sdk_shapes import check_sdk_shaped_reads
 from .settings import ConformSettings
 from .traffic import JobBudget, TrafficPolicy
 from .videos import DiscoveryError, Video, discover_videos
@@ -91,6 +92,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
             SchemaPhase(settings, schema, contract, policy, findings).run()
         videos = _videos(client, contract, settings, findings) if settings.runs("lifecycle") or callback_reserve else []
         if settings.runs("lifecycle") and videos:
+            check_sdk_shaped_reads(client, contract, settings.base, findings, videos)
             progress(f"lifecycle phase: clip jobs over {len(videos)} video(s), polled until terminal")
             policy.budget = total.share(max(0, total.remaining - callback_reserve))
             run_lifecycle(LifecycleRun(settings, contract, client, findings, videos), clip_bodies(schema, contract))

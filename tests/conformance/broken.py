@@ -228,6 +228,17 @@ def reissues_job_ids() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
+def refuses_gets_with_a_content_type() -> Deployment:
+    """Answers 415 to a GET that says Content-Type: application/json, as the Python SDK's every GET does."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if seen.method == "GET" and seen.headers.get("content-type"):
+            return Reply(415, json.dumps({"success": False, "message": "a GET takes no body"}).encode())
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
 def every_job_fails() -> Deployment:
     """Every clip job ends failed, consistently: nothing breaks a rule, but nothing shows a done clip."""
 

@@ -23,6 +23,7 @@ LIFECYCLE_CHECKS = {
     "job_ids_unique",
     "terminal_lasts",
     "answer_matches_contract",
+    "sdk_shaped_requests_accepted",
 }
 
 
@@ -49,6 +50,7 @@ LIFECYCLE_FAULTS = [
     (broken.forgets_finished_jobs, "terminal_lasts"),
     (broken.reissues_job_ids, "job_ids_unique"),
     (broken.scores_out_of_range, "answer_matches_contract"),
+    (broken.refuses_gets_with_a_content_type, "sdk_shaped_requests_accepted"),
 ]
 
 
