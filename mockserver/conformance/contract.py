@@ -20,6 +20,8 @@ GET_VIDEO = "getVideo"
 CREATE_CLIP = "createClip"
 GET_JOB = "getAsyncResponse"
 DEFAULT_COLLECTION = "getDefaultCollection"
+COMPILE = "compileShots"
+STREAM = "generateStream"
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _TEMPLATE_VARIABLE = re.compile(r"\{[^}/]+\}")

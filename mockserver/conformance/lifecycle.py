@@ -24,6 +24,7 @@ from . import job_contract as contract_rules
 from .client import Client, Exchange, TransportError
 from .contract import CREATE_CLIP, GET_JOB, Contract
 from .findings import Finding, Findings
+from .lifecycle_probes import POLL_AUTH, REAL_SHOTS, probe_poll_auth, use_real_shots
 from .schema_config import UNSAFE_BODY_PROPERTIES
 from .settings import ConformSettings
 from .traffic import RequestRefused
@@ -42,12 +43,9 @@ IN_TIME = "terminal_within_timeout"
 UNKNOWN = "unknown_job_404"
 ACCEPTED = "valid_request_accepted"
 NO_ANSWER = "request_completes"
-POLL_AUTH = "poll_needs_a_valid_key"
 UNIQUE_IDS = "job_ids_unique"
 LASTING = "terminal_lasts"
 MATCHES_CONTRACT = "answer_matches_contract"
-MALFORMED_KEY = "not a key!"  # no deployment can accept it
-UNKNOWN_KEY = "sk-conform-unknown-key-0000000000000000"  # well formed, but no one's
 
 
 @dataclass
@@ -99,6 +97,7 @@ class LifecycleRun:
         # Enough polls to cover the timeout at the poll interval, plus the confirming one.
         self.max_polls = math.ceil(settings.job_timeout / max(settings.poll_interval, 0.01)) + 3
         self.jobs: list[TrackedJob] = []
+        self._compiled = False  # a done job's shots went through compile and stream once
 
     def _judge(self, check: str, problem: str | None, job: TrackedJob) -> bool:
         if problem is None:
@@ -156,33 +155,8 @@ class LifecycleRun:
         self._judge(UNIQUE_IDS, None if earlier is None else f"the id {job.job_id!r} was handed out before, to {earlier.subject}", job)
         self.jobs.append(job)
         if len(self.jobs) == 1:
-            self._probe_poll_auth(job)  # once a run: three requests, whatever the budget of jobs
+            probe_poll_auth(self, job)  # once a run: three requests, whatever the budget of jobs
         return job
-
-    # Auth on polls ----------------------------------------------------------------------------
-    def _probe_poll_auth(self, job: TrackedJob) -> None:
-        """A job's output_url answers only a valid key: 401 with the JSON error body without a key
-        or with a malformed one; with someone else's well-formed key, 401 or 404, never the job."""
-        probes = (
-            ("without a key", lambda: self.client.get(job.output_url, authenticated=False), (401,)),
-            ("with a malformed key", lambda: self.client.get_as(job.output_url, MALFORMED_KEY), (401,)),
-            ("with an unknown key", lambda: self.client.get_as(job.output_url, UNKNOWN_KEY), (401, 404)),
-        )
-        for how, send, allowed in probes:
-            try:
-                answer = send()
-            except (TransportError, RequestRefused) as error:
-                self.findings.fail(Finding(PHASE, NO_ANSWER, f"{job.subject}, polled {how}", f"no answer: {error}"))
-                continue
-            problem = None
-            if answer.status not in allowed:
-                problem = f"a poll {how} answered {answer.status}, not {' or '.join(map(str, allowed))}"
-            elif contract_rules.not_an_error_body(answer.json(), answer.response_headers.get("content-type", "")):
-                problem = f"a poll {how} answered {answer.status} without the contract's JSON error body"
-            if problem is None:
-                self.findings.passed(PHASE, POLL_AUTH)
-            else:
-                self.findings.fail(Finding(PHASE, POLL_AUTH, f"{job.subject}, polled {how}", problem, answer.describe(), (answer.curl(),)))
 
     # Polling ----------------------------------------------------------------------------------
     def poll(self, job: TrackedJob) -> None:
@@ -241,7 +215,8 @@ class LifecycleRun:
         self._judge(IN_TIME, None, job)
         if status == "done":
             self._judge(RIGHT_VIDEO, contract_rules.elsewhere_than(body, job.video.id), job)
-            self._judge(SHOTS, contract_rules.shots_outside(body, job.video.length), job)
+            if self._judge(SHOTS, contract_rules.shots_outside(body, job.video.length), job) and not self._compiled:
+                self._compiled = use_real_shots(self, job, body)
 
     def _judge_by_contract(self, operation_id: str, answer: Exchange, job: TrackedJob) -> None:
         """The answer against openapi.yaml's schema for its status, beside the job contract's rules."""
@@ -363,7 +338,7 @@ def clip_bodies(schema: Any, contract: Contract) -> st.SearchStrategy[dict[str, 
 
 # What a lifecycle run must get to judge before it may say CONFORMS (each needs jobs; RIGHT_VIDEO and
 # SHOTS need a job that ended done, BACKWARDS and STABLE a terminal answer polled again).
-EXPECTED = (ACCEPTED, ALLOWED, SHAPE, OUTPUT_URL, IDS, IN_TIME, UNKNOWN, BACKWARDS, STABLE, RIGHT_VIDEO, SHOTS, POLL_AUTH, UNIQUE_IDS, LASTING)
+EXPECTED = (ACCEPTED, ALLOWED, SHAPE, OUTPUT_URL, IDS, IN_TIME, UNKNOWN, BACKWARDS, STABLE, RIGHT_VIDEO, SHOTS, REAL_SHOTS, POLL_AUTH, UNIQUE_IDS, LASTING)
 
 
 def run_lifecycle(run: LifecycleRun, bodies: st.SearchStrategy[dict[str, Any]]) -> None:

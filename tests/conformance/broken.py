@@ -239,6 +239,17 @@ def refuses_gets_with_a_content_type() -> Deployment:
     return Deployment(on_request=on_request)
 
 
+def refuses_every_compile() -> Deployment:
+    """Refuses every /compile with 400, whatever it is given."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if seen.method == "POST" and seen.path.rstrip("/").endswith("/compile"):
+            return Reply(400, json.dumps({"success": False, "message": "body: invalid"}).encode())
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
 def every_job_fails() -> Deployment:
     """Every clip job ends failed, consistently: nothing breaks a rule, but nothing shows a done clip."""
 

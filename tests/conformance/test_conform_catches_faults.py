@@ -24,6 +24,7 @@ LIFECYCLE_CHECKS = {
     "terminal_lasts",
     "answer_matches_contract",
     "sdk_shaped_requests_accepted",
+    "compile_and_stream_take_real_shots",
 }
 
 
@@ -51,6 +52,7 @@ LIFECYCLE_FAULTS = [
     (broken.reissues_job_ids, "job_ids_unique"),
     (broken.scores_out_of_range, "answer_matches_contract"),
     (broken.refuses_gets_with_a_content_type, "sdk_shaped_requests_accepted"),
+    (broken.refuses_every_compile, "compile_and_stream_take_real_shots"),
 ]
 
 
@@ -91,7 +93,7 @@ def test_a_deployment_whose_jobs_never_end_done_is_inconclusive_not_conforming(s
     run = conform(serve(broken.every_job_fails()).url, "--phases", "lifecycle")
     assert run.exit_code == 3, run.output
     assert run.failed_checks == set()
-    assert "INCONCLUSIVE: never applied: lifecycle/done_points_at_requested_video, lifecycle/shots_within_video" in run.output
+    assert "INCONCLUSIVE: never applied: lifecycle/compile_and_stream_take_real_shots, lifecycle/done_points_at_requested_video, lifecycle/shots_within_video" in run.output
     assert "CONFORMS" not in run.output.replace("DOES NOT CONFORM", "")
     assert run.report.startswith("# Conformance report\n\n**INCONCLUSIVE")
     never = {case.get("name") for case in run.junit.iter("testcase") if (case.find("skipped") is not None)}
