@@ -29,6 +29,7 @@ from .videos import Video
 PHASE = "callbacks"
 ARRIVES = "callback_arrives"
 MATCHES = "callback_matches_final_answer"
+CALLBACK_SCHEMA = "JobCallback"  # the schema of a callback body in openapi.yaml's components
 CALLBACK_JOBS = 2  # on the first and the last video listed: two jobs, with a chance of two outcomes
 MAX_DELIVERIES = 100
 MAX_DELIVERY_BYTES = 1024 * 1024
@@ -110,6 +111,12 @@ class CallbackJob:
         return f"callback job {self.job_id} on {self.video.id}"
 
 
+def _schema_problem(contract: Contract, body: bytes) -> str | None:
+    """The callback body against the contract's JobCallback schema (job_id required)."""
+    problems = contract.schema_problems(CALLBACK_SCHEMA, json.loads(body))
+    return f"the callback breaks openapi.yaml's {CALLBACK_SCHEMA}: " + "; ".join(problems) if problems else None
+
+
 def payload_mismatch(body: bytes, final: Any, job_id: str) -> str | None:
     """What differs between a callback's body and the final poll answer, the job id aside."""
     try:
@@ -147,12 +154,16 @@ def _listen_address(settings: ConformSettings) -> tuple[str, int]:
 class CallbackPhase:
     def __init__(self, settings: ConformSettings, contract: Contract, client: Client, findings: Findings, videos: list[Video]) -> None:
         self.settings = settings
+        self.contract = contract
         self.create_operation = contract.operation(CREATE_CLIP)
         self.client = client
         self.findings = findings
         self.videos = videos
         self._numbers = itertools.count(1)
         self._refused = 0  # creations the deployment answered, but not with a job to follow
+
+    def _contract_problem(self, body: bytes) -> str | None:
+        return _schema_problem(self.contract, body)
 
     def run(self) -> None:
         if self.settings.callbacks == "off":
@@ -244,7 +255,7 @@ class CallbackPhase:
                 elif media_type != "application/json":
                     problem = f"the callback came as Content-Type {delivery.content_type or '(none)'!r}, not application/json"
                 else:
-                    problem = payload_mismatch(delivery.body, job.final.json(), job.job_id)
+                    problem = payload_mismatch(delivery.body, job.final.json(), job.job_id) or self._contract_problem(delivery.body)
                 if problem is None:
                     self.findings.passed(PHASE, MATCHES)
                 else:

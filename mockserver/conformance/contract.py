@@ -97,6 +97,18 @@ class Contract:
             return None
         return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
 
+    def schema_problems(self, schema_name: str, body: Any) -> list[str] | None:
+        """What is wrong with ``body`` by the named component schema (a few lines at most), or
+        None when the contract declares no schema of that name."""
+        key = ("#schema", schema_name)
+        if key not in self._validators:
+            schema = (self.document.get("components", {}).get("schemas") or {}).get(schema_name)
+            self._validators[key] = OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
+        validator = self._validators[key]
+        if validator is None:
+            return None
+        return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
+
     def _validator(self, operation_id: str, status: str) -> Any:
         key = (operation_id, status)
         if key not in self._validators:

@@ -357,7 +357,9 @@ def delivers_no_callbacks() -> Deployment:
     return Deployment(on_request=lambda seen: _without_callback(seen)[0])
 
 
-def delivers_callbacks(alter: Callable[[dict[str, Any]], dict[str, Any]] = lambda final: final, content_type: str = "application/json") -> Deployment:
+def delivers_callbacks(
+    alter: Callable[[dict[str, Any]], dict[str, Any]] = lambda final: final, content_type: str = "application/json", job_id: bool = True
+) -> Deployment:
     """Calls back on its own (the emulator never sees the callback_url) once the job ends:
     ``alter(final poll answer)`` plus the job id, sent as ``content_type``."""
     pending: dict[tuple[str, bytes], str] = {}  # (path, body sent on) -> the callback_url it carried
@@ -372,7 +374,7 @@ def delivers_callbacks(alter: Callable[[dict[str, Any]], dict[str, Any]] = lambd
         url = pending.pop((seen.path, seen.body), None)
         if url is not None and status == 200:
             poll = f"http://{seen.headers['host']}/async-response/{body['data']['id']}"
-            arguments = (poll, seen.headers["x-access-token"], url, body["data"]["id"], alter, content_type)
+            arguments = (poll, seen.headers["x-access-token"], url, body["data"]["id"] if job_id else None, alter, content_type)
             threading.Thread(target=_call_back, args=arguments, daemon=True).start()
         return status, body
 
@@ -384,13 +386,18 @@ def delivers_wrong_callbacks() -> Deployment:
     return delivers_callbacks(lambda final: {key: value for key, value in final.items() if key != "data"})
 
 
+def delivers_callbacks_without_job_id() -> Deployment:
+    """Calls back with the final answer alone: the contract requires job_id beside it."""
+    return delivers_callbacks(job_id=False)
+
+
 def delivers_callbacks_as_text() -> Deployment:
     """Calls back with the right body, labelled text/plain."""
     return delivers_callbacks(content_type="text/plain")
 
 
 def _call_back(
-    poll_url: str, key: str, callback_url: str, job_id: str, alter: Callable[[dict[str, Any]], dict[str, Any]], content_type: str
+    poll_url: str, key: str, callback_url: str, job_id: str | None, alter: Callable[[dict[str, Any]], dict[str, Any]], content_type: str
 ) -> None:
     with httpx.Client(timeout=5) as client:
         for _ in range(50):  # at most ~5 s: the emulator's jobs end on their first poll
@@ -398,4 +405,5 @@ def _call_back(
             if final.get("status") != "processing":
                 break
             time.sleep(0.1)
-        client.post(callback_url, content=json.dumps({**alter(final), "job_id": job_id}), headers={"content-type": content_type})
+        body = {**alter(final), **({"job_id": job_id} if job_id is not None else {})}
+        client.post(callback_url, content=json.dumps(body), headers={"content-type": content_type})

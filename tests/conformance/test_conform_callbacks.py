@@ -54,3 +54,9 @@ def test_a_callback_that_is_not_labelled_json_is_caught(serve, conform):
     run = conform(serve(broken.delivers_callbacks_as_text()).url, "--phases", "callbacks")
     assert run.exit_code == 1, run.output
     assert run.failed_checks == {"callback_matches_final_answer"} and "not application/json" in run.report
+
+
+def test_a_callback_without_the_job_id_the_contract_requires_is_caught(serve, conform):
+    run = conform(serve(broken.delivers_callbacks_without_job_id()).url, "--phases", "callbacks")
+    assert run.exit_code == 1, run.output
+    assert run.failed_checks == {"callback_matches_final_answer"} and "JobCallback" in run.report
