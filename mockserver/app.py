@@ -101,10 +101,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
                 size += len(raw)
                 if body is None:
                     body = raw.decode("utf-8", "replace")
-        headers = scope["headers"]
-        head_size = scope.get(HEAD_BYTES, 0)
-        if head_size > _JOURNAL_HEAD_LIMIT or (not head_size and len(headers) > 16):  # rare: measure and cut
-            headers, head_size = _kept_headers(scope)
+        headers, head_size = _kept_headers(scope)
         emulator.store.journal(key).record(
             scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size, fault
         )
@@ -114,10 +111,11 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
 
 def _kept_headers(scope: Scope) -> tuple[list[tuple[bytes, bytes]], int]:
     """The request's headers as the journal keeps them (the first _JOURNAL_HEAD_LIMIT bytes), and
-    how many bytes that is."""
+    about how many bytes that is. The server says how large the head was (HEAD_BYTES): an ordinary
+    one is kept as it is, unmeasured; only a large one, or a long one of unknown size, is cut."""
     headers = scope["headers"]
     estimate = scope.get(HEAD_BYTES, 0)
-    if estimate and estimate <= _JOURNAL_HEAD_LIMIT:
+    if estimate <= _JOURNAL_HEAD_LIMIT and (estimate or len(headers) <= 16):
         return headers, estimate
     kept, size = [], 0
     for name, value in headers:

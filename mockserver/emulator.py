@@ -54,9 +54,6 @@ class Emulator:
         self.store = self.engine.store
 
     # Keys and their state -----------------------------------------------------------------------
-    def accepts_key(self, key: str) -> bool:
-        return self.key_refusal(key) is None
-
     def key_refusal(self, key: str) -> str | None:
         """Why ``key`` is not accepted, or None when it is."""
         prefix = self.extra_key_prefix
@@ -85,10 +82,6 @@ class Emulator:
     def reset(self, key: str | None = None) -> None:
         self.engine.reset(key)
         self.faults.clear(key)
-
-    def reload_fixtures(self) -> Fixtures:
-        """Read the fixtures folder again; on any fault keep the current fixtures and raise."""
-        return self.use_fixtures(self.read_fixtures_again())
 
     def read_fixtures_again(self) -> Fixtures:
         """The fixtures folder read and checked anew, not yet in use: this part may run on

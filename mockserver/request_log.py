@@ -133,8 +133,7 @@ class RequestLog:
                 self._second, self._second_text = second, time.strftime("%H:%M:%S", time.localtime(second))
             if not path.isprintable():  # escaped: a %0A in a path must not start a forged line
                 path = _escaped(path)
-            shown = "-" if not key else key if len(key) <= KEY_SHOWN else key[:KEY_SHOWN] + "..."
-            line = f"{self._second_text}.{int((now - second) * 1000):03d} {method} {path} {shown} {status} {(ended - started) * 1000:.1f}ms"
+            line = f"{self._second_text}.{int((now - second) * 1000):03d} {method} {path} {key_prefix(key)} {status} {(ended - started) * 1000:.1f}ms"
             if note:
                 if note.__class__ is tuple:
                     line += " " + job_note(*note)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -40,12 +41,18 @@ class Emulator:
         return answer.json()["data"]
 
     def attempts_until(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while True:
-            attempts = self.ns.deliveries()
-            if len(attempts) >= count or time.monotonic() > deadline:
-                return attempts
-            time.sleep(0.02)
+        return attempts_until(self.ns, count, timeout)
+
+
+def attempts_until(namespace: Any, count: int, timeout: float = 10.0) -> list[dict]:
+    """The emulator's own record of a key's callback attempts, once it holds ``count`` of them
+    (each attempt's answer is back), or as it stands at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        attempts = namespace.deliveries()
+        if len(attempts) >= count or time.monotonic() > deadline:
+            return attempts
+        time.sleep(0.02)
 
 
 @pytest.fixture

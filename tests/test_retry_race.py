@@ -10,6 +10,8 @@ import time
 import httpx
 import pytest
 
+from .test_callbacks import attempts_until
+
 RUNS = 50
 
 
@@ -36,7 +38,7 @@ def test_a_move_before_the_attempt_was_sent_does_not_shorten_its_retry_wait(vide
         http.post("/video/m-7a3f21c4/clip", json={"prompt": "demo", "callback_url": receiver.url}, headers={"prefer": "callback-delay=10"})
         videodb_mock.clock.advance(10)  # the first attempt falls due: this move is not "while on the wire"
         receiver.wait_for(1)
-        attempts = _attempts(videodb_mock, 1)
+        attempts = attempts_until(videodb_mock.control, 1, timeout=5)
         videodb_mock.clock.advance(0.5)
         time.sleep(0.3)  # a retry sent now would have arrived by then
         assert len(receiver.deliveries) == 1, "half the backoff is not enough"
@@ -44,12 +46,3 @@ def test_a_move_before_the_attempt_was_sent_does_not_shorten_its_retry_wait(vide
         assert len(receiver.wait_for(2, timeout=5)) == 2
     assert attempts[0]["status"] == 503
 
-
-def _attempts(videodb_mock, count: int, timeout: float = 5.0) -> list[dict]:
-    """The emulator's own record of its attempts, once it has ``count`` (the answer is back)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        attempts = videodb_mock.control.deliveries()
-        if len(attempts) >= count or time.monotonic() > deadline:
-            return attempts
-        time.sleep(0.01)

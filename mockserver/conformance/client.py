@@ -75,8 +75,7 @@ class Client:
 
     def get_as(self, url: str, key: str) -> Exchange:
         """A GET with another value in the API key header: a probe that it is refused."""
-        header = next(iter(self._auth))
-        return self._send("GET", url, {header: key}, None)
+        return self.get(url, authenticated=False, extra_headers={next(iter(self._auth)): key})
 
     def post_json(self, url: str, body: Any) -> Exchange:
         headers = {**self._auth, "content-type": "application/json"}

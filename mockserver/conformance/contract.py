@@ -66,7 +66,7 @@ class Contract:
     operations: dict[str, OperationRef]
     api_key_header: str
     api_key_scheme: str | None  # the securitySchemes entry that carries the key, if the contract names one
-    # (operationId, status) -> the validator of that answer, built on first use
+    # (operationId, status) or ("#schema", name) -> its validator (None: nothing declared), built on first use
     _validators: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def operation(self, operation_id: str) -> OperationRef:
@@ -92,33 +92,27 @@ class Contract:
     def answer_problems(self, operation_id: str, status: int, body: Any) -> list[str] | None:
         """What is wrong with a JSON answer by the operation's declared response for ``status``
         (a few lines at most), or None when the contract declares none to judge it by."""
-        validator = self._validator(operation_id, str(status))
-        if validator is None:
-            return None
-        return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
+        key = (operation_id, str(status))
+        if key not in self._validators:
+            ref = self.operation(operation_id)
+            responses = self.document["paths"][ref.path][ref.method.lower()].get("responses") or {}
+            code = str(status)
+            answer = self.resolve(responses.get(code) or responses.get(code[0] + "XX") or responses.get("default"))
+            self._validators[key] = self._compiled(self.resolve((((answer or {}).get("content") or {}).get("application/json") or {}).get("schema")))
+        return _problems(self._validators[key], body)
 
     def schema_problems(self, schema_name: str, body: Any) -> list[str] | None:
         """What is wrong with ``body`` by the named component schema (a few lines at most), or
         None when the contract declares no schema of that name."""
         key = ("#schema", schema_name)
         if key not in self._validators:
-            schema = (self.document.get("components", {}).get("schemas") or {}).get(schema_name)
-            self._validators[key] = OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
-        validator = self._validators[key]
-        if validator is None:
-            return None
-        return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
+            self._validators[key] = self._compiled((self.document.get("components", {}).get("schemas") or {}).get(schema_name))
+        return _problems(self._validators[key], body)
 
-    def _validator(self, operation_id: str, status: str) -> Any:
-        key = (operation_id, status)
-        if key not in self._validators:
-            ref = self.operation(operation_id)
-            responses = self.document["paths"][ref.path][ref.method.lower()].get("responses") or {}
-            answer = self.resolve(responses.get(status) or responses.get(status[0] + "XX") or responses.get("default"))
-            schema = self.resolve((((answer or {}).get("content") or {}).get("application/json") or {}).get("schema"))
-            # The components ride along, so the schema's own $refs resolve.
-            self._validators[key] = OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
-        return self._validators[key]
+    def _compiled(self, schema: Any) -> Any:
+        """A validator of ``schema``, or None for no schema. The components ride along, so the
+        schema's own $refs resolve."""
+        return OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
 
     def body_properties(self, operation_id: str) -> frozenset[str]:
         """The properties the JSON body of an operation declares (empty when it declares none)."""
@@ -128,6 +122,12 @@ class Contract:
         schema = self.resolve(((body.get("content") or {}).get("application/json") or {}).get("schema"))
         properties = schema.get("properties") if isinstance(schema, dict) else None
         return frozenset(properties) if isinstance(properties, dict) else frozenset()
+
+
+def _problems(validator: Any, body: Any) -> list[str] | None:
+    if validator is None:
+        return None
+    return [f"{'.'.join(map(str, error.absolute_path)) or 'body'}: {error.message[:200]}" for error in validator.iter_errors(body)][:5]
 
 
 def load_contract(path: Path) -> Contract:
