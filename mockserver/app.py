@@ -29,11 +29,13 @@ from .connection_limits import HEAD_BYTES
 from .dispatcher import Dispatcher
 from .emulator import Emulator
 from .faults import FaultBook
-from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter
+from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter, key_of, send_json
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
 from .http_errors import error_body
+from .media_handlers import MediaHandlers
 from .memory_store import MemoryStore
+from .not_emulated import NotEmulated
 from .request_log import RequestLog
 from .spec import Operation, compile_spec
 from .settings import Settings
@@ -46,6 +48,7 @@ _JOURNAL_HEAD_LIMIT = 4096  # of a request's headers: the first ones up to this 
 _ENTRY_OVERHEAD = 256  # bytes an entry costs besides what it keeps of the request
 _SLASHES = re.compile(r"/{2,}")
 _STARTED = "mockserver.started"
+_ALLOWED = "mockserver.allowed"  # the methods a served path has, when the request's is not among them
 
 
 class EmulatorApp:
@@ -55,8 +58,9 @@ class EmulatorApp:
     add work to every VideoDB call.
     """
 
-    def __init__(self, starlette: Starlette, routes: list[Route]) -> None:
+    def __init__(self, starlette: Starlette, routes: list[Route], not_emulated: ASGIApp | None = None) -> None:
         self.starlette = starlette
+        self.not_emulated = not_emulated  # answers published operations we do not serve, with 501
         self.state = starlette.state
         # By first path segment and number of segments, then in declaration order (so
         # /collection/default wins over /collection/{id}): a request tries one or two patterns.
@@ -76,15 +80,21 @@ class EmulatorApp:
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
             # A target like `OPTIONS *` has no first segment: it finds no operation and Starlette answers it.
             first = path.split("/", 2)[1] if path.startswith("/") else ""
+            allowed: set[str] | None = None
             for pattern, methods, app in self._table.get((first, path.count("/")), ()):
                 found = pattern.match(path)
                 if found is not None:
                     if scope["method"] not in methods:
-                        break  # Starlette answers the 405, with Allow
+                        allowed = methods
+                        break  # a 405, with Allow
                     scope["path_params"] = found.groupdict()
                     await app(scope, receive, send)
                     return
-            scope[_STARTED] = time.perf_counter()  # for the request log of what Starlette answers
+            scope[_STARTED] = time.perf_counter()  # for the request log of what Starlette (or the 501) answers
+            if self.not_emulated is not None and not path.startswith("/_emulator/"):
+                scope[_ALLOWED] = allowed
+                await self.not_emulated(scope, receive, send)
+                return
         await self.starlette(scope, receive, send)
 
 
@@ -166,9 +176,40 @@ def _http_exception_handler(log: RequestLog | None, refused: RefusalWriter) -> A
     return answer
 
 
+def not_emulated_answer(served: set[tuple[str, str]], log: RequestLog | None, refused: RefusalWriter, starlette: ASGIApp) -> ASGIApp:
+    """501 for an operation of the published API the contract leaves out (405 when its path is served
+    with other methods); anything else goes on to Starlette (404, 405)."""
+    table = NotEmulated(served)
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        operation = table.operation(scope["method"], scope["path"])
+        if operation is None:
+            await starlette(scope, receive, send)
+            return
+        message = NotEmulated.message(operation)
+        allowed = scope.get(_ALLOWED)
+        if allowed:
+            # The path is served with other methods: HTTP (and schemathesis) want a 405 with Allow there.
+            status, code, extra = 405, "method_not_allowed", {"Allow": ", ".join(sorted(allowed))}
+        else:
+            status, code, extra = 501, "not_emulated", None
+        await send_json(send, status, error_body(message, code), extra)
+        headers = dict(reversed(scope["headers"]))
+        refused(scope, headers, status, message)
+        if log is not None:
+            log.request(scope["method"], scope["path"], key_of(headers), status, scope[_STARTED], message)
+
+    return answer
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unexpected error on %s %s", request.method, request.url.path)
     return JSONResponse(INTERNAL_ERROR, status_code=500)
+
+
+def _anonymous(headers: RawHeaders) -> str:
+    """A public operation's principal: no key. Its handler finds whose call it is (an upload token)."""
+    return ""
 
 
 def build_routes(
@@ -186,7 +227,16 @@ def build_routes(
     by_path: dict[str, dict[str, OperationEndpoint]] = {}
     for op in operations:
         endpoint = OperationEndpoint(
-            op, handlers[op.operation_id], authenticate, settings.body_limit, settings.public_url, journal, settings.request_log, refused, fault_book
+            op,
+            handlers[op.operation_id],
+            _anonymous if op.public else authenticate,
+            settings.body_limit,
+            settings.public_url,
+            journal,
+            settings.request_log,
+            refused,
+            fault_book,
+            settings.upload_limit,
         )
         by_path.setdefault(op.path, {})[op.method] = endpoint
     return [
@@ -218,7 +268,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     admin = compile_spec(resources.admin_spec_path())
     routes = build_routes(
         api.operations,
-        VideoDbHandlers(emulator).by_operation_id(),
+        {**VideoDbHandlers(emulator).by_operation_id(), **MediaHandlers(emulator).by_operation_id()},
         api_key_authenticator(emulator),
         settings,
         journal_writer(emulator),
@@ -243,7 +293,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     app.state.emulator = emulator
     app.state.dispatcher = dispatcher
     app.state.spec = api
-    return EmulatorApp(app, api_routes)
+    served = {(op.method, op.path) for op in api.operations}
+    return EmulatorApp(app, api_routes, not_emulated_answer(served, settings.request_log, refused, app))
 
 
 def app_factory() -> Any:

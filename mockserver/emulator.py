@@ -2,7 +2,8 @@
 
 Nothing here knows HTTP: handlers turn requests into these calls and the results into answers.
 Job state belongs to the engine; this facade checks what a request names (its video, its
-callback URL) and starts the job of the right kind.
+callback URL) and starts the job of the right kind. What a key adds to the fixtures (uploads,
+indexes, deletions) lives in its library; uploads, indexes and searches have their own modules.
 """
 
 from __future__ import annotations
@@ -12,17 +13,27 @@ from pathlib import Path
 from .callback_policy import CallbackPolicy
 from .clock import NamespaceClock
 from .deliveries import DeliveryLog
-from .engine import JobEngine
-from .errors import InvalidInput, NotFound
+from .catalog import Catalog
+from .engine import JobEngine, JobEnded, JobEvent, KeysReset
+from .errors import InvalidInput
 from .fault_rules import FaultRules, SeededRule
 from .faults import FaultBook
 from .fixtures import load_fixtures
 from .jobs import Job
 from .journal import Journal
+from .indexes import Indexes
 from .kinds.clip import ClipKind, ClipSubject, stream_slug
+from .kinds.scene_index import SceneIndexKind
+from .kinds.spoken_index import SpokenIndexKind
+from .kinds.transcript import TranscriptKind
+from .kinds.upload import UploadKind
+from .launcher import Launcher
+from .library import Library, LibraryLimits
 from .memory_store import MemoryStore
 from .model import ClipRequest, Collection, Fixtures, Video
-from .outcomes import OutcomePatch
+from .outcomes import JobStatus, OutcomePatch
+from .searches import Searches
+from .uploads import Uploads
 from .store import JobStore
 
 DEFAULT_KEY_PREFIX = "sk-"
@@ -39,6 +50,7 @@ class Emulator:
         callback_policy: CallbackPolicy | None = None,
         extra_key_prefix: str | None = None,
         fault_rules: tuple[SeededRule, ...] = (),
+        library_limits: LibraryLimits | None = None,
     ) -> None:
         self.seed = seed
         # Keys with this prefix are accepted even when the fixtures list api_keys (the pytest
@@ -46,12 +58,33 @@ class Emulator:
         self.extra_key_prefix = extra_key_prefix
         self.fixtures_dir = fixtures_dir
         self.callback_policy = callback_policy or CallbackPolicy()
+        self.library = Library(seed, library_limits)
+        self.catalog = Catalog(lambda: self.fixtures, self.library)
         self.clips = ClipKind(seed)
+        self.uploads_kind = UploadKind(seed, self.library)
+        spoken, scenes, transcripts = SpokenIndexKind(self.library), SceneIndexKind(self.library), TranscriptKind()
+        self._rule_takers = (self.uploads_kind.rules, spoken.rules, scenes.rules, transcripts.rules)
         self.faults = FaultBook()  # answer faults set through the control API, per key, and by fault rules
         self._extra_fault_rules = fault_rules  # from --faults FILE, after the fixtures' own
         self._use_fixtures(fixtures)
-        self.engine = JobEngine(store if store is not None else MemoryStore(seed), seed, [self.clips])
+        self.engine = JobEngine(
+            store if store is not None else MemoryStore(seed), seed, [self.clips, self.uploads_kind, spoken, scenes, transcripts]
+        )
+        self.engine.subscribe(self._keep_results)
         self.store = self.engine.store
+        launcher = Launcher(self.engine, self.callback_policy)
+        self.uploads = Uploads(self.catalog, self.library, self.uploads_kind, launcher)
+        self.indexes = Indexes(seed, self.catalog, self.library, launcher, spoken, scenes, transcripts)
+        self.searches = Searches(self.catalog, self.library)
+
+    def _keep_results(self, event: JobEvent) -> None:
+        """A job that ended done leaves its result (an uploaded video, an index) in its key's library;
+        a reset empties the library with the jobs."""
+        if type(event) is JobEnded:
+            if event.job.status is JobStatus.DONE:
+                self.engine.kind(event.job).on_done(event.key, event.job)
+        elif type(event) is KeysReset:
+            self.library.reset(event.key)
 
     # Keys and their state -----------------------------------------------------------------------
     def key_refusal(self, key: str) -> str | None:
@@ -97,29 +130,21 @@ class Emulator:
     def _use_fixtures(self, fixtures: Fixtures) -> None:
         self.fixtures = fixtures
         self.clips.use_rules(fixtures.clip_rules)
+        self.uploads_kind.use_fixtures(fixtures)
+        for rules in self._rule_takers:
+            rules.use(fixtures.job_rules)
         self.faults.use_seeded(FaultRules(fixtures.fault_rules + self._extra_fault_rules, self.seed))
 
-    # Collections and videos ---------------------------------------------------------------------
+    # Collections and videos, as a key sees them ---------------------------------------------------
     def collection(self, collection_id: str | None = None) -> Collection:
         """A collection by id; ``None`` or ``"default"`` means the default collection."""
-        if collection_id in (None, "default"):
-            collection_id = self.fixtures.default_collection_id
-        collection = self.fixtures.collections.get(collection_id)
-        if collection is None:
-            raise NotFound("collection", collection_id)
-        return collection
+        return self.catalog.collection(collection_id)
 
-    def videos(self, collection_id: str | None = None) -> list[Video]:
-        collection = self.collection(collection_id)
-        return [v for v in self.fixtures.videos.values() if v.collection_id == collection.id]
+    def videos(self, key: str, collection_id: str | None = None) -> list[Video]:
+        return self.catalog.videos(key, collection_id)
 
-    def video(self, video_id: str, collection_id: str | None = None) -> Video:
-        video = self.fixtures.videos.get(video_id)
-        if video is None:
-            raise NotFound("video", video_id)
-        if collection_id is not None and self.collection(collection_id).id != video.collection_id:
-            raise NotFound("video", video_id, f"not in collection {collection_id!r}")
-        return video
+    def video(self, key: str, video_id: str, collection_id: str | None = None) -> Video:
+        return self.catalog.video(key, video_id, collection_id)
 
     # Jobs ---------------------------------------------------------------------------------------
     def create_clip(
@@ -133,7 +158,7 @@ class Emulator:
     ) -> Job:
         """A clip job; ``reached_at`` lists where this request reached the emulator, so that a
         callback can never be pointed back at it."""
-        video = self.video(request.video_id)
+        video = self.catalog.video(key, request.video_id)
         if callback_url is not None:
             self.callback_policy.check_url(callback_url, own=reached_at)
         subject = ClipSubject.of(request, video)
@@ -145,10 +170,10 @@ class Emulator:
 
     # Streams ------------------------------------------------------------------------------------
     def check_timeline(
-        self, video_id: str, timeline: list[tuple[float, float]], field: str, collection_id: str | None = None
+        self, key: str, video_id: str, timeline: list[tuple[float, float]], field: str, collection_id: str | None = None
     ) -> Video:
         """The video, once every shot of ``timeline`` is known to lie inside it."""
-        video = self.video(video_id, collection_id)
+        video = self.catalog.video(key, video_id, collection_id)
         for index, (start, end) in enumerate(timeline):
             if not start < end <= video.length:
                 raise InvalidInput(

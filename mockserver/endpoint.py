@@ -25,6 +25,7 @@ from .http_errors import HttpError, error_body, from_domain
 from .preferences import parse_answer_fault
 from .request_log import RequestLog
 from .spec import Operation
+from .upload_target import read_file_part
 from .validation import parse_body, read_parameters, read_raw_body, with_defaults
 
 logger = logging.getLogger("mockserver")
@@ -91,8 +92,10 @@ class OperationEndpoint:
         log: RequestLog | None = None,
         refused: RefusalWriter | None = None,
         fault_book: FaultBook | None = None,
+        upload_limit: int = 0,
     ) -> None:
         self.operation = operation
+        self.upload_limit = upload_limit
         self.fault_book = fault_book
         self.log = log
         self.refused = refused
@@ -128,7 +131,7 @@ class OperationEndpoint:
             if self.refused is not None:
                 self.refused(scope, headers, error.status, error.message)
             if self.log is not None:
-                self.log.request(scope["method"], scope["path"], _key_of(headers), error.status, started, error.message)
+                self.log.request(scope["method"], scope["path"], key_of(headers), error.status, started, error.message)
             return
         raw: bytes | None = None
         sent: Any = None  # the body as the client sent it, for the journal
@@ -140,7 +143,7 @@ class OperationEndpoint:
             prefer = headers.get(b"prefer")
             asked = parse_answer_fault(prefer.decode("latin-1")) if prefer is not None else None
             book = self.fault_book
-            if asked is None and book is not None and book.armed:  # set through the control API or by fault rules
+            if asked is None and book is not None and book.armed and principal:  # set through the control API or by fault rules
                 asked = book.take(principal, scope["method"], scope["path"])
             if asked is not None:
                 fault_answers.check_possible(asked, scope)  # a fault that cannot be carried out is a 400, not a fault
@@ -151,6 +154,8 @@ class OperationEndpoint:
             if operation.takes_body:
                 raw = await read_raw_body(headers, receive, operation, self.body_limit)
                 sent = parse_body(raw, operation)
+            elif operation.multipart:
+                sent = await read_file_part(headers, receive, self.upload_limit)
             body = with_defaults(sent, operation) if operation.body_defaults else sent
             call = Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server"))
             answer = self.handler(call)
@@ -172,10 +177,12 @@ class OperationEndpoint:
         except Exception:  # a bug: answer it as JSON like every other error, and log it
             logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
             status, answer, extra = 500, INTERNAL_ERROR, None
-        if self.journal is not None:
+        # A public operation (the upload target) learns its key from what it was sent, if at all.
+        key = call.key if call is not None else principal
+        if self.journal is not None and key:
             # A poll fault arrives as a domain error whose answer carries the fault header.
             described = fault.describe() if fault is not None else extra.get(FAULT_HEADER) if extra else None
-            self.journal(principal, scope, sent, raw, status, None, described)
+            self.journal(key, scope, sent if not operation.multipart else _summary(sent), raw, status, None, described)
         if fault is None:
             await send_json(send, status, answer, extra)
         else:
@@ -199,7 +206,14 @@ class _StatusFault(Exception):
     """A ``code=`` fault: the operation does not run."""
 
 
-def _key_of(headers: RawHeaders) -> str | None:
+def _summary(received: Any) -> Any:
+    """What the journal keeps of an uploaded file: never its bytes."""
+    if received is None:
+        return None
+    return {"file": {"filename": received.filename, "size": received.size, "sha256": received.sha256}}
+
+
+def key_of(headers: RawHeaders) -> str | None:
     raw = headers.get(b"x-access-token")
     return raw.decode("latin-1") if raw else None
 

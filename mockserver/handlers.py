@@ -64,11 +64,11 @@ class VideoDbHandlers:
         return {"success": True, "data": render.collection(self.emulator.collection(call.params["collection_id"]))}
 
     def list_videos(self, call: Call) -> Answer:
-        videos = self.emulator.videos(call.params["collection_id"])
+        videos = self.emulator.videos(call.key, call.params["collection_id"])
         return {"success": True, "data": {"videos": [render.video(v, call.base_url) for v in videos]}}
 
     def get_video(self, call: Call) -> Answer:
-        video = self.emulator.video(call.params["video_id"], call.params["collection_id"])
+        video = self.emulator.video(call.key, call.params["video_id"], call.params["collection_id"])
         return {"success": True, "data": render.video(video, call.base_url)}
 
     def create_clip(self, call: Call) -> Answer:
@@ -90,12 +90,12 @@ class VideoDbHandlers:
         parts = []
         for index, item in enumerate(call.body):
             timeline = [(start, end) for start, end in item["shots"]]
-            self.emulator.check_timeline(item["video_id"], timeline, f"body[{index}].shots", item.get("collection_id"))
+            self.emulator.check_timeline(call.key, item["video_id"], timeline, f"body[{index}].shots", item.get("collection_id"))
             parts.append((item["video_id"], timeline))
         return {"success": True, "data": render.stream_urls(call.base_url, self.emulator.stream_slug(parts))}
 
     def generate_stream(self, call: Call) -> Answer:
         video_id = call.params["video_id"]
         timeline = [(start, end) for start, end in call.body["timeline"]]
-        self.emulator.check_timeline(video_id, timeline, "body.timeline")
+        self.emulator.check_timeline(call.key, video_id, timeline, "body.timeline")
         return {"success": True, "data": render.stream_urls(call.base_url, self.emulator.stream_slug([(video_id, timeline)]))}

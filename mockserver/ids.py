@@ -45,3 +45,18 @@ def delivery_id(seed: int, namespace: str, job: str) -> str:
 def media_slug(seed: int, *parts: object) -> str:
     """A stable slug for a stream made of the given parts (same shots, same slug)."""
     return _digest(seed, "stream", *parts, size=8)
+
+
+def media_id(seed: int, namespace: str, prefix: str, sequence: int) -> str:
+    """The id of a key's ``sequence``-th upload: ``m-`` for a video, ``a-`` audio, ``img-`` image."""
+    return f"{prefix}-{_digest(seed, namespace, 'media', sequence, size=6)}"
+
+
+def scene_index_id(seed: int, namespace: str, sequence: int) -> str:
+    return _digest(seed, namespace, "scene-index", sequence, size=8)
+
+
+def upload_token(seed: int, namespace: str, sequence: int) -> str:
+    """The one-time credential in an upload URL. Derived like every other id, so a replayed run
+    hands out the same URLs; it is only as secret as the seed and the key."""
+    return _digest(seed, namespace, "upload-slot", sequence, size=16)

@@ -84,6 +84,18 @@ class ClipRequest(NamedTuple):
     scene_index_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class JobRule:
+    """A fixture rule for a job kind other than clip (upload, index, transcript, scene_index)."""
+
+    name: str
+    kind: str
+    outcome: Outcome
+    video_id: str | None = None  # the video the job works on (not for uploads)
+    url_contains: str | None = None  # uploads: a part of the URL, in any case (lower-cased when loaded)
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class Fixtures:
     collections: dict[str, Collection]
@@ -92,3 +104,7 @@ class Fixtures:
     clip_rules: tuple[ClipRule, ...]
     api_keys: frozenset[str] = field(default_factory=frozenset)
     fault_rules: tuple[Any, ...] = ()  # fault_rules.SeededRule, in file and list order
+    job_rules: tuple[JobRule, ...] = ()  # rules of the other job kinds, in file and list order
+    # An upload of one of these URLs copies that fixture video (its transcript, scenes, length).
+    source_urls: dict[str, str] = field(default_factory=dict)  # url -> video id
+

@@ -11,7 +11,7 @@ from typing import Any
 
 from .jobs import Job
 from .kinds import JobKind
-from .model import Collection, Shot, Video
+from .model import Collection, Segment, Shot, Video
 from .outcomes import JobStatus
 
 
@@ -42,8 +42,37 @@ def video(item: Video, base: str) -> dict[str, Any]:
     if item.size is not None:
         body["size"] = item.size
     body.update(stream_urls(base, item.id))
-    body["thumbnail_url"] = f"{base}/media/{item.id}/thumbnail.jpg"
+    body["thumbnail_url"] = thumbnail_url(item, base)
     return body
+
+
+def thumbnail_url(item: Video, base: str) -> str:
+    return f"{base}/media/{item.id}/thumbnail.jpg"
+
+
+def media(item: Video, media_type: str, base: str) -> dict[str, Any]:
+    """An upload's answer: a video as listed, or the audio or image the SDKs build from it."""
+    if media_type == "video":
+        return video(item, base)
+    body: dict[str, Any] = {"id": item.id, "collection_id": item.collection_id, "name": item.name}
+    if media_type == "audio":
+        body["length"] = number(item.length)
+    else:
+        body["url"] = f"{base}/media/{item.id}/image.jpg"
+    return body
+
+
+def span(item: Segment) -> dict[str, Any]:
+    return {"start": number(item.start), "end": number(item.end), "text": item.text}
+
+
+def transcript(pieces: list[Segment]) -> dict[str, Any]:
+    return {"word_timestamps": [span(p) for p in pieces], "text": " ".join(p.text for p in pieces)}
+
+
+def search_result(item: Video, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One video's part of a search or clip answer: its docs are its shots."""
+    return {"collection_id": item.collection_id, "video_id": item.id, "title": item.name, "length": number(item.length), "docs": docs}
 
 
 def shot(item: Shot) -> dict[str, Any]:

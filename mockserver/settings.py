@@ -20,6 +20,7 @@ class Settings:
     seed: int = 0  # of every generated id
     public_url: str | None = None  # base of the URLs handed out; None: where each client reached us
     body_limit: int = 1024 * 1024  # largest request body, in bytes
+    upload_limit: int = 64 * 1024 * 1024  # largest file posted to an upload URL (hashed as it streams, never kept)
     limits: StoreLimits = field(default_factory=StoreLimits)
     frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
     admin_token: str | None = None

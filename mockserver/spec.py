@@ -86,6 +86,8 @@ class Operation:
     body_validator: jsonschema_rs.Draft4Validator | None = None
     body_required: bool = False
     body_defaults: dict[str, Any] = field(default_factory=dict)
+    multipart: bool = False  # its body is a multipart form (the upload target), not JSON
+    public: bool = False  # `security: []`: served without an API key
 
     @property
     def takes_body(self) -> bool:
@@ -108,7 +110,8 @@ def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: l
     parameters = {(p["name"], p["in"]): p for p in shared_parameters}
     parameters.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
     body = raw.get("requestBody")
-    body_schema = body["content"]["application/json"]["schema"] if body else None
+    content = body["content"] if body else {}
+    body_schema = content["application/json"]["schema"] if "application/json" in content else None
     defaults = {}
     if body_schema and body_schema.get("type") == "object":
         defaults = {k: v["default"] for k, v in body_schema.get("properties", {}).items() if "default" in v}
@@ -120,6 +123,8 @@ def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: l
         body_validator=compile_validator(body_schema) if body_schema else None,
         body_required=bool(body and body.get("required")),
         body_defaults=defaults,
+        multipart="multipart/form-data" in content,
+        public=raw.get("security") == [],
     )
 
 

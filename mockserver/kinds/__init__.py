@@ -2,7 +2,7 @@
 
 The engine runs every job's lifecycle the same way; a kind supplies what differs: its name,
 the outcome a new job gets when nothing overrides it, the ``data`` of its done answer, and how
-the control API describes it. Adding an asynchronous operation is a kind module here plus its
+the control API describes it, and what a done job leaves behind. Adding an asynchronous operation is a kind module here plus its
 operations in openapi.yaml and their handlers.
 """
 
@@ -32,4 +32,8 @@ class JobKind(Protocol):
 
     def weight(self, subject: Any) -> int:
         """About how many bytes of client-sent text ``subject`` keeps (the store bounds their sum)."""
+        ...
+
+    def on_done(self, key: str, job: Job) -> None:
+        """What the job leaves behind once it ended done (an upload: a video on the key's shelf)."""
         ...

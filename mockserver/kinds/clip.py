@@ -95,23 +95,16 @@ class ClipKind:
     def final_data(self, job: Job, base_url: str) -> dict[str, Any]:
         video: Video = job.subject.video
         shots = self.shots(job)
-        data: dict[str, Any] = {
-            "results": [
-                {
-                    "collection_id": video.collection_id,
-                    "video_id": video.id,
-                    "title": video.name,
-                    "length": render.number(video.length),
-                    "docs": [render.shot(s) for s in shots],
-                }
-            ]
-        }
+        data: dict[str, Any] = {"results": [render.search_result(video, [render.shot(s) for s in shots])]}
         slug = stream_slug(self.seed, [(video.id, [(s.start, s.end) for s in shots])])
         data.update(render.stream_urls(base_url, slug))
         return data
 
     def weight(self, subject: ClipSubject) -> int:
         return len(subject.prompt) + len(subject.scene_index_id or "")
+
+    def on_done(self, key: str, job: Job) -> None:
+        """A clip leaves nothing behind: its answer is all of it."""
 
     def describe(self, subject: ClipSubject) -> dict[str, Any]:
         request = subject

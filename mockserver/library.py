@@ -1,0 +1,198 @@
+"""What each API key adds to the shared fixtures: its uploads, upload slots, indexes and deletions.
+
+Fixtures are shared by every key and never change; a key's own media live here, invisible to
+other keys, bounded, and gone with a reset. Jobs fill it: an upload, index or scene-index job
+that ends done leaves its result on the key's shelf (the kinds do it, on the engine's JobEnded).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+
+from . import ids
+from .errors import InvalidInput, NotFound
+from .model import Segment, Video
+
+
+@dataclass(frozen=True)
+class LibraryLimits:
+    """What bounds a key's own media; past a bound the oldest goes first."""
+
+    uploads_per_key: int = 1_000  # uploaded videos (with their indexes)
+    upload_slots_per_key: int = 100  # upload URLs handed out and not yet used
+    scene_indexes_per_key: int = 1_000
+    keys: int = 1_000  # the least recently used key's shelf is forgotten whole
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFile:
+    """What the upload target kept of a file: never its bytes."""
+
+    filename: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSlot:
+    """An upload URL handed out by ``upload_url``: the token in it is the only credential."""
+
+    token: str
+    key: str
+    collection_id: str
+    name: str | None
+    received: ReceivedFile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SceneIndex:
+    id: str
+    video_id: str
+    name: str
+    extraction_type: str
+    records: tuple[Segment, ...]
+
+
+@dataclass
+class _Shelf:
+    uploads: OrderedDict[str, Video] = field(default_factory=OrderedDict)  # oldest first
+    spoken: set[str] = field(default_factory=set)  # video ids with a spoken-word index
+    scene_indexes: OrderedDict[str, SceneIndex] = field(default_factory=OrderedDict)
+    deleted: set[str] = field(default_factory=set)  # fixture videos this key deleted
+    slots: OrderedDict[str, UploadSlot] = field(default_factory=OrderedDict)
+    counters: dict[str, int] = field(default_factory=dict)  # per kind of id handed out
+
+
+class Library:
+    def __init__(self, seed: int, limits: LibraryLimits | None = None) -> None:
+        self.seed = seed
+        self.limits = limits or LibraryLimits()
+        self._shelves: OrderedDict[str, _Shelf] = OrderedDict()
+        self._slot_keys: dict[str, str] = {}  # token -> key, for the upload target (it has no key)
+
+    # Shelves ------------------------------------------------------------------------------------
+    def _shelf(self, key: str) -> _Shelf:
+        shelf = self._shelves.get(key)
+        if shelf is None:
+            shelf = self._shelves[key] = _Shelf()
+            while len(self._shelves) > self.limits.keys:
+                self._drop(*self._shelves.popitem(last=False))
+        else:
+            self._shelves.move_to_end(key)
+        return shelf
+
+    def _drop(self, key: str, shelf: _Shelf) -> None:
+        for token in shelf.slots:
+            self._slot_keys.pop(token, None)
+
+    def reset(self, key: str | None = None) -> None:
+        if key is None:
+            self._shelves.clear()
+            self._slot_keys.clear()
+            return
+        shelf = self._shelves.pop(key, None)
+        if shelf is not None:
+            self._drop(key, shelf)
+
+    def next_number(self, key: str, counter: str) -> int:
+        """1, 2, … per key and counter: ids derived from it are the same in every replayed run."""
+        counters = self._shelf(key).counters
+        counters[counter] = number = counters.get(counter, 0) + 1
+        return number
+
+    # Videos -------------------------------------------------------------------------------------
+    def upload(self, key: str, video_id: str) -> Video | None:
+        shelf = self._shelves.get(key)  # a look-up on every video request: no LRU move
+        return None if shelf is None else shelf.uploads.get(video_id)
+
+    def uploads(self, key: str) -> list[Video]:
+        shelf = self._shelves.get(key)
+        return [] if shelf is None else list(shelf.uploads.values())
+
+    def is_deleted(self, key: str, video_id: str) -> bool:
+        shelf = self._shelves.get(key)
+        return shelf is not None and video_id in shelf.deleted
+
+    def add_upload(self, key: str, video: Video) -> None:
+        shelf = self._shelf(key)
+        shelf.uploads[video.id] = video
+        while len(shelf.uploads) > self.limits.uploads_per_key:
+            oldest, _ = shelf.uploads.popitem(last=False)
+            self._forget_indexes(shelf, oldest)
+
+    def delete(self, key: str, video_id: str, fixture: bool) -> None:
+        """An upload is forgotten; a fixture video is hidden from this key only."""
+        shelf = self._shelf(key)
+        if shelf.uploads.pop(video_id, None) is None and fixture:
+            shelf.deleted.add(video_id)  # bounded by the fixtures' own videos
+        self._forget_indexes(shelf, video_id)
+
+    @staticmethod
+    def _forget_indexes(shelf: _Shelf, video_id: str) -> None:
+        shelf.spoken.discard(video_id)
+        for index_id in [i for i, index in shelf.scene_indexes.items() if index.video_id == video_id]:
+            del shelf.scene_indexes[index_id]
+
+    # Indexes ------------------------------------------------------------------------------------
+    def has_spoken_index(self, key: str, video_id: str) -> bool:
+        shelf = self._shelves.get(key)
+        return shelf is not None and video_id in shelf.spoken
+
+    def add_spoken_index(self, key: str, video_id: str) -> None:
+        self._shelf(key).spoken.add(video_id)  # bounded: one per video the key can see
+
+    def add_scene_index(self, key: str, index: SceneIndex) -> None:
+        indexes = self._shelf(key).scene_indexes
+        indexes[index.id] = index
+        while len(indexes) > self.limits.scene_indexes_per_key:
+            indexes.popitem(last=False)
+
+    def scene_indexes(self, key: str, video_id: str) -> list[SceneIndex]:
+        shelf = self._shelves.get(key)
+        return [] if shelf is None else [i for i in shelf.scene_indexes.values() if i.video_id == video_id]
+
+    def scene_index(self, key: str, video_id: str, index_id: str) -> SceneIndex:
+        shelf = self._shelves.get(key)
+        index = None if shelf is None else shelf.scene_indexes.get(index_id)
+        if index is None or index.video_id != video_id:
+            raise NotFound("scene index", index_id, f"no scene index of {video_id} has this id")
+        return index
+
+    # Upload slots -------------------------------------------------------------------------------
+    def open_slot(self, key: str, collection_id: str, name: str | None) -> UploadSlot:
+        shelf = self._shelf(key)
+        token = ids.upload_token(self.seed, key, self.next_number(key, "slot"))
+        slot = shelf.slots[token] = UploadSlot(token, key, collection_id, name)
+        self._slot_keys[token] = key
+        while len(shelf.slots) > self.limits.upload_slots_per_key:
+            dropped, _ = shelf.slots.popitem(last=False)
+            self._slot_keys.pop(dropped, None)
+        return slot
+
+    def slot_by_token(self, token: str) -> UploadSlot:
+        """The slot an upload URL names, whoever's it is (the upload target has no API key)."""
+        key = self._slot_keys.get(token)
+        slot = None if key is None else self._shelves[key].slots.get(token)
+        if slot is None:
+            raise NotFound("upload URL", token, "it was never handed out, was already used, or was reset")
+        return slot
+
+    def receive(self, token: str, received: ReceivedFile) -> UploadSlot:
+        slot = self.slot_by_token(token)
+        if slot.received is not None:
+            raise InvalidInput("file", "this upload URL already received a file; ask upload_url for another")
+        slot = self._shelves[slot.key].slots[token] = replace(slot, received=received)
+        return slot
+
+    def use_slot(self, key: str, token: str) -> UploadSlot:
+        """The key's slot, once its file arrived; it cannot be used twice."""
+        shelf = self._shelves.get(key)
+        slot = None if shelf is None else shelf.slots.get(token)
+        if slot is None:
+            raise InvalidInput("body.url", "names an upload URL this key was not given, or one already used")
+        if slot.received is None:
+            raise InvalidInput("body.url", "this upload URL has received no file yet: POST the file to it first")
+        del shelf.slots[token]  # type: ignore[union-attr]
+        self._slot_keys.pop(token, None)
+        return slot
