@@ -74,8 +74,8 @@ def test_a_wrong_count_says_how_many_were_made(pytester: pytest.Pytester):
 STRAY_CALLS = '''
     def test_strays(videodb_mock):
         with httpx.Client(base_url=videodb_mock.base_url, headers=videodb_mock.headers()) as http:
-            assert http.get("/collection/default/upload_url").status_code == 404
-            assert http.delete("/video/m-7a3f21c4").status_code == 405
+            assert http.get("/collection/default/archive").status_code == 404
+            assert http.put("/video/m-7a3f21c4").status_code == 405
 '''
 
 
@@ -85,8 +85,8 @@ def test_strict_fails_a_test_whose_key_made_refused_calls(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(
         [
             "*strict: this test's key made 2 call(s) the emulator refused:*",
-            "*GET /collection/default/upload_url -> 404: path '/collection/default/upload_url': no such operation*",
-            "*DELETE /video/m-7a3f21c4 -> 405: method DELETE is not allowed*",
+            "*GET /collection/default/archive -> 404: path '/collection/default/archive': no such operation*",
+            "*PUT /video/m-7a3f21c4 -> 405: method PUT is not allowed*",
         ]
     )
 

@@ -20,7 +20,7 @@ def _traffic(url: str) -> None:
     with httpx.Client(base_url=url, headers={"x-access-token": "sk-logged-key"}) as http:
         created = http.post("/video/m-7a3f21c4/clip", json=CLIP, headers={"prefer": "polls=1"}).json()
         http.get(created["data"]["output_url"])
-        http.get("/collection/default/upload")  # no such operation
+        http.get("/collection/default/archive")  # no such operation
         http.get("/collection/default", headers={"x-access-token": ""})  # no key
 
 
@@ -38,7 +38,7 @@ def test_every_request_is_one_line_with_its_job_or_its_reason(tmp_path):
     assert create[1:5] == ["POST", "/video/m-7a3f21c4/clip", "sk-logged-ke...", "200"] and create[5].endswith("ms")
     assert "will be done after 1 polls (prefer-header)" in create[6] and create[6].startswith("job-")
     assert poll[1] == "GET" and poll[4] == "200" and poll[6].endswith(" processing")
-    assert unknown[2:5] == ["/collection/default/upload", "sk-logged-ke...", "404"] and "refused: " in unknown[6] and "no such operation" in unknown[6]
+    assert unknown[2:5] == ["/collection/default/archive", "sk-logged-ke...", "404"] and "refused: " in unknown[6] and "no such operation" in unknown[6]
     assert anonymous[3:5] == ["-", "401"] and "header.x-access-token: required" in anonymous[6]
 
 
@@ -80,19 +80,19 @@ def test_lines_are_written_in_batches():
 
 def test_a_refused_call_is_journaled_under_the_key_that_made_it(client, emulator):
     client.get("/collection/default")  # the key is known from here on
-    client.get("/collection/default/upload")
-    client.delete("/video/m-7a3f21c4")
+    client.get("/collection/default/archive")
+    client.put("/video/m-7a3f21c4")
     entries = emulator.store.journal(AUTH["x-access-token"]).entries()
     assert [(e.path, e.status, e.refused is not None) for e in entries] == [
         ("/collection/default", 200, False),
-        ("/collection/default/upload", 404, True),
+        ("/collection/default/archive", 404, True),
         ("/video/m-7a3f21c4", 405, True),
     ]
     assert "no such operation" in entries[1].refused and "not allowed" in entries[2].refused
 
 
 def test_a_refusal_gives_no_state_to_a_key_never_seen(client, emulator):
-    client.get("/collection/default/upload", headers={"x-access-token": "sk-never-seen"})
+    client.get("/collection/default/archive", headers={"x-access-token": "sk-never-seen"})
     client.get("/collection/default", headers={"x-access-token": "not-a-key"})
     assert "sk-never-seen" not in emulator.store.keys() and "not-a-key" not in emulator.store.keys()
 

@@ -114,6 +114,17 @@ class Contract:
         schema's own $refs resolve."""
         return OAS30Validator({**schema, "components": self.document.get("components", {})}) if isinstance(schema, dict) else None
 
+    def job_creating_operations(self) -> list[OperationRef]:
+        """The operations that start a job: their answer links to the job poll. A run's job budget
+        counts every request to one of them (clips, and uploads or indexes where the contract has them)."""
+        found = []
+        for ref in self.operations.values():
+            answers = self.document["paths"][ref.path][ref.method.lower()].get("responses") or {}
+            links = (self.resolve(answers.get("200")) or {}).get("links") or {}
+            if ref.operation_id == CREATE_CLIP or any(self.resolve(link).get("operationId") == GET_JOB for link in links.values()):
+                found.append(ref)
+        return found
+
     def body_properties(self, operation_id: str) -> frozenset[str]:
         """The properties the JSON body of an operation declares (empty when it declares none)."""
         ref = self.operation(operation_id)

@@ -61,12 +61,11 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
     _check_operations(contract, settings)
     findings = Findings(progress, api_key_redactor(contract.api_key_header, settings.api_key))
     total = JobBudget(0 if settings.read_only else settings.max_jobs)
-    creation = contract.operations.get(CREATE_CLIP)
     policy = TrafficPolicy(
         settings.base,
         rate_limit=settings.rate_limit,
         budget=total,
-        job_creation=(creation.method, creation.path_pattern()) if creation else None,
+        job_creation=[(op.method, op.path_pattern()) for op in contract.job_creating_operations()],
         on_wait=progress,
     )
     # Environment proxies serve remote targets; a local target is reached directly, whatever the environment says.

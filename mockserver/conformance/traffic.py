@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -144,7 +144,7 @@ class TrafficPolicy:
         *,
         rate_limit: float | None,
         budget: JobBudget,
-        job_creation: tuple[str, re.Pattern[str]] | None,
+        job_creation: Sequence[tuple[str, re.Pattern[str]]] = (),
         on_wait: Callable[[str], None] = lambda message: None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -158,10 +158,11 @@ class TrafficPolicy:
         self.job_requests_sent = 0
 
     def creates_job(self, method: str, url: str) -> bool:
-        if self._job_creation is None:
+        """Whether the request is one of the contract's job-creating operations (the budget counts them)."""
+        if not self._job_creation:
             return False
-        creation_method, pattern = self._job_creation
-        return method.upper() == creation_method and pattern.match(self.allow_list.relative_path(url)) is not None
+        method, path = method.upper(), self.allow_list.relative_path(url)
+        return any(method == known and pattern.match(path) is not None for known, pattern in self._job_creation)
 
     def send(
         self,

@@ -21,6 +21,8 @@ from mockserver.app import create_app
 JOB_PATH = re.compile(r"^/async-response/([^/]+)/?$")
 RUN_KEY = "sk-conformance"  # the key the conform runs of these tests use
 CLIP_PATH = re.compile(r"^/+video/+[^/]+/+clip/*$")
+# Every operation that starts a job: clips, uploads, spoken-word and scene indexes, transcripts.
+JOB_CREATING_PATH = re.compile(r"^/+(video/+[^/]+/+(clip|index|index/+scene|transcription)|collection/+[^/]+/+upload)/*$")
 
 
 @dataclass(frozen=True)

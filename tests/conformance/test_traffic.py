@@ -31,7 +31,7 @@ class FakeAnswer:
 
 def _policy(budget: int = 5, sleeps: list[float] | None = None) -> TrafficPolicy:
     slept = sleeps if sleeps is not None else []
-    return TrafficPolicy(BASE, rate_limit=None, budget=JobBudget(budget), job_creation=(CLIP.method, CLIP.path_pattern()), sleep=slept.append)
+    return TrafficPolicy(BASE, rate_limit=None, budget=JobBudget(budget), job_creation=[(CLIP.method, CLIP.path_pattern())], sleep=slept.append)
 
 
 def _send(policy: TrafficPolicy, method: str, url: str, answers: list[FakeAnswer]) -> FakeAnswer:
