@@ -18,7 +18,7 @@ import yaml
 
 from .errors import FixtureError, InvalidInput
 from .fault_rules import SeededRule, rule_from_fixture
-from .model import ClipRule, Collection, Fixtures, PromptPattern, RuleMatch, Segment, Shot, Video
+from .model import ClipRule, Collection, Fixtures, JobRule, PromptPattern, RuleMatch, Segment, Shot, Video
 from .outcomes import outcome_from_fixture
 
 _SCHEMA_PATH = Path(__file__).with_name("fixture_schema.yaml")
@@ -154,6 +154,18 @@ def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | Non
     )
 
 
+def _job_rule(raw: dict[str, Any]) -> JobRule:
+    match = raw.get("match", {})
+    return JobRule(
+        name=raw["name"],
+        kind=raw["kind"],
+        outcome=outcome_from_fixture(raw, None),
+        video_id=match.get("video_id"),
+        url_contains=match["url_contains"].lower() if "url_contains" in match else None,
+        description=raw.get("description", ""),
+    )
+
+
 def load_fixtures(folder: str | Path) -> Fixtures:
     """Read, validate and merge every fixture file of ``folder``; raise FixtureError on any fault."""
     folder = Path(folder)
@@ -175,6 +187,8 @@ def load_fixtures(folder: str | Path) -> Fixtures:
     rule_names: set[str] = set()
     api_keys: set[str] = set()
     fault_rules: list[SeededRule] = []
+    job_rules: list[tuple[str, JobRule]] = []
+    source_urls: dict[str, str] = {}
 
     for path in files:
         document = _read_file(path, reasons)
@@ -204,10 +218,20 @@ def load_fixtures(folder: str | Path) -> Fixtures:
                 transcript=_segments(raw["transcript"], "text"),
                 scenes=_segments(raw.get("scenes", []), "description"),
             )
+            for url in raw.get("source_urls", []):
+                if source_urls.setdefault(url, video.id) != video.id:
+                    reasons.append(f"{where}.source_urls: {_excerpt(url)} already names video {source_urls[url]!r}")
             _check_spans(f"{where}.transcript", video.transcript, video.length, reasons)
             _check_spans(f"{where}.scenes", video.scenes, video.length, reasons)
             videos[video.id] = video
         fault_rules.extend(_fault_rules(path, document, reasons))
+        for i, raw in enumerate(document.get("job_rules", [])):
+            where = f"{path.name}: job_rules[{i}]"
+            if raw["name"] in rule_names:
+                reasons.append(f"{where}.name: duplicate rule name {raw['name']!r}")
+                continue
+            rule_names.add(raw["name"])
+            job_rules.append((where, _job_rule(raw)))
         for i, raw in enumerate(document.get("clip_rules", [])):
             where = f"{path.name}: clip_rules[{i}]"
             if raw["name"] in rule_names:
@@ -220,6 +244,9 @@ def load_fixtures(folder: str | Path) -> Fixtures:
 
     for where, rule in rules:
         _check_rule_video(where, rule, videos, reasons)
+    for where, job_rule in job_rules:
+        if job_rule.video_id is not None and job_rule.video_id not in videos:
+            reasons.append(f"{where}.match.video_id: {job_rule.video_id!r} names no video")
     for video in videos.values():
         if video.collection_id not in collections:
             reasons.append(f"video {video.id}: collection_id {video.collection_id!r} names no collection")
@@ -234,6 +261,8 @@ def load_fixtures(folder: str | Path) -> Fixtures:
         clip_rules=tuple(rule for _, rule in rules),
         api_keys=frozenset(api_keys),
         fault_rules=tuple(fault_rules),
+        job_rules=tuple(rule for _, rule in job_rules),
+        source_urls=source_urls,
     )
 
 
