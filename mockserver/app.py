@@ -262,6 +262,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             callback_policy=settings.callbacks,
             extra_key_prefix=settings.extra_key_prefix,
             fault_rules=settings.fault_rules,
+            library_limits=settings.library,
         )
     refused = refusal_writer(emulator)
     api = compile_spec(settings.spec_path or resources.spec_path())

@@ -78,6 +78,7 @@ def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         public_url=args.public_url,
         body_limit=args.body_limit,
+        upload_limit=args.upload_limit,
         frozen_clocks=args.clock == "virtual",
         admin_token=admin_token,
         admin_open=is_loopback(args.host),
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=_SETTINGS.seed, help="seed of every generated id")
     serve.add_argument("--public-url", type=public_url, default=None, metavar="URL", help="base of the URLs it hands out, e.g. https://videodb.test (default: where each client reached it)")
     serve.add_argument("--body-limit", type=int, default=_SETTINGS.body_limit, metavar="BYTES", help="largest request body")
+    serve.add_argument("--upload-limit", type=int, default=_SETTINGS.upload_limit, metavar="BYTES", help="largest file posted to an upload URL (hashed as it streams, never kept)")
     serve.add_argument("--clock", choices=["real", "virtual"], default="real", help="each key's clock: real time, or frozen until moved through the control API")
     serve.add_argument("--admin-token", default=None, metavar="TOKEN", help=f"required on the control API (/_emulator/); needed to use it beyond loopback [${ADMIN_TOKEN_VARIABLE}, which keeps it out of ps]")
     serve.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE", help="read the admin token from FILE: it stays out of ps")

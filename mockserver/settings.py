@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .callback_policy import CallbackPolicy
 from .connection_limits import ConnectionLimits
+from .library import LibraryLimits
 from .request_log import RequestLog
 from .store import StoreLimits
 
@@ -22,6 +23,7 @@ class Settings:
     body_limit: int = 1024 * 1024  # largest request body, in bytes
     upload_limit: int = 64 * 1024 * 1024  # largest file posted to an upload URL (hashed as it streams, never kept)
     limits: StoreLimits = field(default_factory=StoreLimits)
+    library: LibraryLimits = field(default_factory=LibraryLimits)  # what each key may add: uploads, indexes
     frozen_clocks: bool = False  # every key's clock starts frozen (virtual) instead of real
     admin_token: str | None = None
     admin_open: bool = True  # without a token, the control API answers only when served on loopback

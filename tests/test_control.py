@@ -200,6 +200,7 @@ def test_reload_fixtures_picks_up_changes_and_refuses_broken_ones(tmp_path):
             "videos:\n  - {id: m-solo, collection_id: c-solo, name: Solo, length: 9, transcript: [{start: 0, end: 9, text: hello}]}\n"
         )
         (tmp_path / "clip-rules.yaml").write_text("clip_rules: []\n")
+        (tmp_path / "job-rules.yaml").write_text("job_rules: []\n")
         assert control.reload_fixtures() == {"collections": 1, "videos": 1, "clip_rules": 0}
         assert http.get("/collection/default").json()["data"]["id"] == "c-solo"
         assert http.get(url).json()["data"]["results"][0]["video_id"] == KEYNOTE, "jobs keep their video"

@@ -268,9 +268,10 @@ def test_the_limits_table_states_the_defaults_the_code_has():
     from mockserver import app, fixtures, journal, preferences
     from mockserver.callback_policy import CallbackPolicy
     from mockserver.connection_limits import ConnectionLimits
+    from mockserver.library import LibraryLimits
     from mockserver.store import StoreLimits
 
-    settings, connections, store, callbacks = Settings(), ConnectionLimits(), StoreLimits(), CallbackPolicy()
+    settings, connections, store, callbacks, library = Settings(), ConnectionLimits(), StoreLimits(), CallbackPolicy(), LibraryLimits()
     clip = yaml.safe_load((ROOT / "openapi.yaml").read_text())["components"]["schemas"]["ClipRequest"]["properties"]
     backoffs = ", ".join(f"{callbacks.backoff_seconds * 2**n:g}" for n in range(callbacks.max_attempts - 1))
     expected = {
@@ -282,6 +283,13 @@ def test_the_limits_table_states_the_defaults_the_code_has():
         "`Prefer` header": [_k(preferences.MAX_LENGTH)],
         "`prompt`, `callback_url`": [_k(clip["prompt"]["maxLength"]), _k(clip["callback_url"]["maxLength"])],
         "jobs": [f"{_k(store.max_jobs)} in all", f"{_k(store.max_jobs_per_namespace)} per key"],
+        "a file posted to an upload URL": [f"{settings.upload_limit // 2**20} MiB"],
+        "a key's own media (its library)": [
+            f"{_k(library.uploads_per_key)} uploaded videos",
+            f"{library.upload_slots_per_key} unused upload URLs",
+            f"{_k(library.scene_indexes_per_key)} scene indexes per key",
+            f"{_k(library.keys)} keys",
+        ],
         "keys with state": [_k(store.max_namespaces), f"{_k(store.remembered_keys)} evicted"],
         "text kept with jobs (prompts, callback URLs)": [f"{store.max_job_bytes // 2**20} MiB in all"],
         "journal of a key": [f"{store.journal_size} entries", f"{journal.BYTE_BUDGET // 1024} KiB", f"{app._JOURNAL_HEAD_LIMIT // 1024} KiB of headers", f"{app._JOURNAL_BODY_LIMIT // 1024} KB of body"],
