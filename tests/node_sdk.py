@@ -111,3 +111,16 @@ def run_node(script: str, base_url: str, api_key: str, *args: str, timeout: floa
         return json.loads(done.stdout)
     except ValueError:
         raise AssertionError(f"node {script} printed no single JSON document:\n{done.stdout}\n{done.stderr}") from None
+
+
+def result_of(answer: dict[str, Any]) -> Any:
+    """What a journey returned; fails the test, showing the error, when the SDK raised."""
+    assert "error" not in answer, f"the Node SDK raised {answer['error']}"
+    return answer["result"]
+
+
+def error_of(answer: dict[str, Any]) -> dict[str, Any]:
+    """The error a journey raised: one of the SDK's own, not a crash of the script."""
+    assert "error" in answer, f"the Node SDK raised nothing and returned {answer.get('result')}"
+    assert answer["error"]["sdk_error"], f"a crash, not an error of the SDK: {answer['error']}"
+    return answer["error"]

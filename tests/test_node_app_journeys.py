@@ -15,9 +15,8 @@ import pytest
 from mockserver import Control
 
 from .conftest import KEY
-from .node_sdk import node_sdk, run_node
+from .node_sdk import error_of as _error, node_sdk, result_of as _result, run_node
 # The result/error of a whole journey or of one attempt() step (the same shape), as the clip tests read them.
-from .test_node_sdk import _error, _result
 
 __all__ = ["node_sdk"]  # the session fixture, imported so that pytest finds it here
 

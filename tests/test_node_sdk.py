@@ -13,7 +13,7 @@ import pytest
 from mockserver import Control
 
 from .conftest import KEY
-from .node_sdk import node_sdk, run_node
+from .node_sdk import error_of as _error, node_sdk, result_of as _result, run_node
 
 __all__ = ["node_sdk"]  # the session fixture, imported so that pytest finds it here
 
@@ -24,17 +24,6 @@ pytestmark = pytest.mark.usefixtures("node_sdk")
 
 def _node(server: Any, *args: str, key: str = KEY) -> dict[str, Any]:
     return run_node(SCRIPT, server.url, key, *args)
-
-
-def _result(answer: dict[str, Any]) -> Any:
-    assert "error" not in answer, f"the Node SDK raised {answer['error']}"
-    return answer["result"]
-
-
-def _error(answer: dict[str, Any]) -> dict[str, Any]:
-    assert "error" in answer, f"the Node SDK raised nothing and returned {answer.get('result')}"
-    assert answer["error"]["sdk_error"], f"a crash, not an error of the SDK: {answer['error']}"
-    return answer["error"]
 
 
 def test_the_whole_journey_from_collection_to_a_shot_stream(live_server):
