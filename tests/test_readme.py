@@ -33,6 +33,7 @@ CLAIMED = {
     "pip install videodb-clip-emulator": "tests/test_install.py installs into a fresh venv as this block says",
     "KEY=sk-emulator": "test_the_curl_walkthrough_answers_as_shown",
     "import videodb": "test_the_sdk_example_runs",
+    "# upload by URL (or file_path=...)": "test_the_upload_example_runs",
     "import httpx\nimport pytest": "test_the_copyable_test_file_passes_under_xdist",
     "from mockserver.app import create_app": "test_the_server_thread_example_runs",
     'curl -s -H "x-access-token: sk-emulator" -H "content-type: application/json"': "test_the_prefer_example_is_accepted",
@@ -132,8 +133,14 @@ def _exec(source: str) -> str:
 
 
 def test_the_sdk_example_runs(server):
-    printed = _exec(block_with("python", "import videodb").at(server)).splitlines()
+    printed = _exec(block_with("python", "clip = video.clip(").at(server)).splitlines()
     assert len(printed) >= 2 and printed[-1].startswith("http"), printed  # the shots, then compile() and the embed code
+
+
+def test_the_upload_example_runs(server):
+    printed = _exec(block_with("python", "# upload by URL").at(server)).splitlines()
+    assert any("penalty" in line.lower() for line in printed[:-2]), printed  # the shots found
+    assert printed[-2].startswith(server) and printed[-1], printed  # the compiled stream, then the transcript's opening
 
 
 def test_the_server_thread_example_runs():
