@@ -86,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--api-key", default=None, help=f"its API key (default: ${API_KEY_VARIABLE})")
     target.add_argument("--spec", type=Path, default=None, help="the contract (default: the project's openapi.yaml)")
     target.add_argument("--video-id", action="append", default=[], help="clip these videos (repeatable; default: those the deployment lists)")
+    target.add_argument("--upload-url", default=None, metavar="URL", help="media the deployment can fetch, to judge upload jobs (each adds a video; default: uploads not judged)")
 
     run = parser.add_argument_group("run")
     run.add_argument("--phases", type=_phases, default=_default("phases"), help=f"comma-separated, from {','.join(PHASES)} (default: all)")
@@ -146,6 +147,7 @@ def settings_from_args(args: argparse.Namespace) -> ConformSettings:
         api_key=api_key,
         spec_path=args.spec or default_spec_path(),
         video_ids=tuple(args.video_id),
+        upload_url=args.upload_url,
         seed=args.seed,
         phases=tuple(args.phases),
         max_jobs=args.max_jobs,

@@ -38,8 +38,41 @@ def _nonempty_string(value: Any) -> bool:
     return isinstance(value, str) and bool(value)
 
 
-def shape_broken(body: dict[str, Any]) -> str | None:
-    """Each state's answer has its shape: processing a job ref, done a clip, failed a message."""
+# The operations that start a job, by operationId: what their done answer's data must hold for the SDKs.
+CLIP = "createClip"
+UPLOAD = "uploadMedia"
+SPOKEN_INDEX = "indexSpokenWords"
+TRANSCRIPT = "generateTranscript"
+SCENE_INDEX = "indexScenes"
+
+
+def done_data_broken(data: Any, kind: str) -> str | None:
+    """What a done answer of this kind lacks that an SDK reads (a clip's results and docs; an upload's
+    id, and a video's collection_id and length; a transcript's words; a scene index's id)."""
+    if kind == CLIP:
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            return f"a done answer needs data.results as an array, got data = {short(data)}"
+        for index, result in enumerate(results):
+            if not isinstance(result, dict) or not isinstance(result.get("docs"), list):
+                return f"data.results[{index}] needs docs as an array, got {short(result)}"
+        return None
+    if not isinstance(data, dict):
+        return f"a done answer needs data as an object (the SDKs read fields from it), got {short(data)}"
+    if kind == UPLOAD:
+        if not _nonempty_string(data.get("id")):
+            return f"a done upload needs data.id (Python returns None without it), got data = {short(data)}"
+        if data["id"].startswith("m-") and (not _nonempty_string(data.get("collection_id")) or data.get("length") is None):
+            return f"an uploaded video needs collection_id and a length that is not null (Python's Video needs both), got {short(data)}"
+    elif kind == TRANSCRIPT and not isinstance(data.get("word_timestamps"), list):
+        return f"a done transcript needs data.word_timestamps as an array, got data = {short(data)}"
+    elif kind == SCENE_INDEX and not _nonempty_string(data.get("scene_index_id")):
+        return f"a done scene index needs data.scene_index_id, got data = {short(data)}"
+    return None
+
+
+def shape_broken(body: dict[str, Any], kind: str = CLIP) -> str | None:
+    """Each state's answer has its shape: processing a job ref, done its kind's data, failed a message."""
     status = body.get("status")
     data = body.get("data")
     if status == PROCESSING:
@@ -52,12 +85,7 @@ def shape_broken(body: dict[str, Any]) -> str | None:
     elif status == "done":
         if body.get("success") is not True:
             return "a done answer needs success: true"
-        results = data.get("results") if isinstance(data, dict) else None
-        if not isinstance(results, list):
-            return f"a done answer needs data.results as an array, got data = {short(data)}"
-        for index, result in enumerate(results):
-            if not isinstance(result, dict) or not isinstance(result.get("docs"), list):
-                return f"data.results[{index}] needs docs as an array, got {short(result)}"
+        return done_data_broken(data, kind)
     elif status == "failed":
         if body.get("success") is not False:
             return "a failed answer needs success: false"

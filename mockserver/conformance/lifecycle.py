@@ -61,10 +61,12 @@ class TrackedJob:
     terminal_at: float = 0.0  # when the terminal answer came, for the later re-poll
     finished: bool = False  # judged for good: terminal and confirmed, timed out, or no longer answering
     last_poll: float = 0.0
+    kind: str = CREATE_CLIP  # the operation that started it
 
     @property
     def subject(self) -> str:
-        return f"job {self.number} on {self.video.id}"
+        of_kind = "" if self.kind == CREATE_CLIP else f" ({self.kind})"
+        return f"job {self.number}{of_kind} on {self.video.id}"
 
     def evidence(self) -> str:
         body = (self.request.request_body or b"").decode("utf-8", "replace")[:300]
@@ -112,14 +114,16 @@ class LifecycleRun:
     # Creating ---------------------------------------------------------------------------------
     def cover_videos(self, bodies: list[dict[str, Any]]) -> list[TrackedJob]:
         """A job on every video that has none yet, budget permitting: failed jobs get judged, not only done ones."""
-        covered = {job.video.id for job in self.jobs}
+        covered = {job.video.id for job in self.jobs if job.kind == CREATE_CLIP}
         missing = [video for video in self.videos if video.id not in covered]
         created = (self.create(body, video) for body, video in zip(bodies, missing) if self.can_create())
         return [job for job in created if job is not None]
 
-    def create(self, body: dict[str, Any], video: Video | None = None) -> TrackedJob | None:
+    def create(self, body: dict[str, Any], video: Video | None = None, kind: str = CREATE_CLIP) -> TrackedJob | None:
+        """A job started by the ``kind`` operation on ``video`` (an upload: into its collection)."""
         video = video or next(self._rotation)
-        url = self.settings.base + self.create_operation.fill(video_id=video.id)
+        operation = self.contract.operation(kind)
+        url = self.settings.base + operation.fill(video_id=video.id, collection_id=video.collection_id or "default")
         try:
             answer = self.client.post_json(url, body)
         except RequestRefused:
@@ -131,17 +135,17 @@ class LifecycleRun:
         payload = answer.json()
         status_word = contract_rules.short(contract_rules.status_of(payload))
         self.findings.say(f"lifecycle: job {number} on {video.id}: created -> {answer.status} {status_word}")
-        placeholder = TrackedJob(number, video, answer, "", "", time.monotonic())
+        placeholder = TrackedJob(number, video, answer, "", "", time.monotonic(), kind=kind)
         if answer.status == 429:
             self.findings.note(PHASE, f"job {number} was refused with 429 (rate limited) even after waiting as asked")
             return None
-        refused = f"a valid clip request for listed video {video.id} answered {answer.status}"
+        refused = f"a valid {operation.label} request for listed video {video.id} answered {answer.status}"
         if not self._judge(ACCEPTED, None if answer.status == 200 else refused, placeholder):
             return None
-        self._judge_by_contract(CREATE_CLIP, answer, placeholder)
+        self._judge_by_contract(kind, answer, placeholder)
         if not self._judge(ALLOWED, contract_rules.status_not_allowed(payload), placeholder):
             return None
-        problem = contract_rules.shape_broken(payload)
+        problem = contract_rules.shape_broken(payload, kind)
         if problem is None and payload.get("status") != contract_rules.PROCESSING:
             problem = f"a new job answers {payload.get('status')!r}; the contract says it starts processing"
         if not self._judge(SHAPE, problem, placeholder):
@@ -150,7 +154,7 @@ class LifecycleRun:
         if not self._judge(OUTPUT_URL, contract_rules.output_url_not_absolute(data["output_url"]), placeholder):
             return None
         self.client.policy.allow_list.admit(data["output_url"])
-        job = TrackedJob(number, video, answer, data["id"], data["output_url"], placeholder.created_at)
+        job = TrackedJob(number, video, answer, data["id"], data["output_url"], placeholder.created_at, kind=kind)
         earlier = next((j for j in self.jobs if j.job_id == job.job_id), None)
         self._judge(UNIQUE_IDS, None if earlier is None else f"the id {job.job_id!r} was handed out before, to {earlier.subject}", job)
         self.jobs.append(job)
@@ -198,7 +202,7 @@ class LifecycleRun:
             self._judge(BACKWARDS, contract_rules.went_backwards(first["status"], status), job)
             self._judge(STABLE, contract_rules.changed_after_terminal(first, body), job)
             return
-        if not self._judge(SHAPE, contract_rules.shape_broken(body), job):
+        if not self._judge(SHAPE, contract_rules.shape_broken(body, job.kind), job):
             job.finished = True
             return
         self._judge(IDS, contract_rules.ids_inconsistent(body, job.job_id, job.output_url, job.video.collection_id), job)
@@ -213,7 +217,7 @@ class LifecycleRun:
         job.terminal_at = time.monotonic()
         self.findings.say(f"lifecycle: {job.subject}: {status} after {len(job.answers)} poll(s), {age:.2f}s")
         self._judge(IN_TIME, None, job)
-        if status == "done":
+        if status == "done" and job.kind == CREATE_CLIP:
             self._judge(RIGHT_VIDEO, contract_rules.elsewhere_than(body, job.video.id), job)
             if self._judge(SHOTS, contract_rules.shots_outside(body, job.video.length), job) and not self._compiled:
                 self._compiled = use_real_shots(self, job, body)

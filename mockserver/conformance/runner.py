@@ -10,6 +10,7 @@ from .callbacks import CALLBACK_JOBS, CallbackPhase
 from .client import Client, TransportError
 from .contract import CREATE_CLIP, DEFAULT_COLLECTION, GET_JOB, GET_VIDEO, LIST_VIDEOS, Contract, load_contract
 from .findings import Finding, Findings, api_key_redactor
+from .job_kinds import expected_checks, judge_every_kind
 from .lifecycle import LifecycleRun, clip_bodies, run_lifecycle
 from .report import RunInfo
 from .schema_config import load_schema
@@ -94,7 +95,10 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
             check_sdk_shaped_reads(client, contract, settings.base, findings, videos)
             progress(f"lifecycle phase: clip jobs over {len(videos)} video(s), polled until terminal")
             policy.budget = total.share(max(0, total.remaining - callback_reserve))
-            run_lifecycle(LifecycleRun(settings, contract, client, findings, videos), clip_bodies(schema, contract))
+            lifecycle = LifecycleRun(settings, contract, client, findings, videos)
+            findings.expect("lifecycle", expected_checks(lifecycle))
+            judge_every_kind(lifecycle)  # first: a handful of jobs, before the clip scenarios spend the budget
+            run_lifecycle(lifecycle, clip_bodies(schema, contract))
         if settings.runs("callbacks") and videos:
             progress("callback phase: jobs with a callback_url on a local receiver")
             policy.budget = total.share(total.remaining)

@@ -36,6 +36,7 @@ class ConformSettings:
     api_key: str
     spec_path: Path
     video_ids: tuple[str, ...] = ()
+    upload_url: str | None = None  # media the deployment can fetch: upload jobs are judged only with it
     seed: int = 0
     phases: tuple[str, ...] = PHASES
     # Each job costs the deployment's owner money: this many at most, over every phase.

@@ -132,6 +132,16 @@ def _is_job_poll(seen: Seen) -> bool:
     return seen.method == "GET" and JOB_PATH.match(seen.path) is not None
 
 
+def _done_clip(seen: Seen, body: Any) -> bool:
+    """A poll answering a done clip (other kinds' done answers hold no results)."""
+    return _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done" and "results" in body.get("data", {})
+
+
+def _done_of_kind(seen: Seen, body: Any, marker: str) -> bool:
+    """A poll answering a done job whose data holds ``marker`` (an upload's collection_id, a scene index's id…)."""
+    return _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done" and marker in body.get("data", {})
+
+
 def _is_clip_request(seen: Seen) -> bool:
     return seen.method == "POST" and CLIP_PATH.match(seen.path) is not None
 
@@ -267,7 +277,7 @@ def scores_out_of_range() -> Deployment:
     """Done answers whose shots score 7 on the contract's 0-to-1 scale (every other rule kept)."""
 
     def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
-        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+        if _done_clip(seen, body):
             for result in body["data"]["results"]:
                 for doc in result["docs"]:
                     doc["score"] = 7
@@ -300,7 +310,7 @@ def refuses_polls_in_plain_text() -> Deployment:
 
 def shots_outside_the_video() -> Deployment:
     def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
-        if _is_job_poll(seen) and isinstance(body, dict) and body.get("status") == "done":
+        if _done_clip(seen, body):
             for result in body["data"]["results"]:
                 for doc in result["docs"]:
                     doc["end"] = float(result["length"]) + 60
@@ -343,6 +353,53 @@ def rate_limits_first_polls() -> Deployment:
         return seen
 
     return Deployment(on_request=on_request)
+
+
+# The job kinds beyond clip ------------------------------------------------------------------------
+def _done_answers_without(marker: str, dropped: str) -> Deployment:
+    """Done answers of the kind whose data holds ``marker`` lose the key ``dropped``."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _done_of_kind(seen, body, marker):
+            body["data"].pop(dropped)
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def uploads_answer_no_id() -> Deployment:
+    """A done upload whose video has no id: Python's upload() returns None on it."""
+    return _done_answers_without("collection_id", "id")
+
+
+def transcripts_without_words() -> Deployment:
+    """A done transcript job that answers its text only, without the word_timestamps the SDKs return."""
+    return _done_answers_without("word_timestamps", "word_timestamps")
+
+
+def uploads_vanish() -> Deployment:
+    """An upload ends done, but the video it names is not found afterwards."""
+    uploaded: set[str] = set()
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _done_of_kind(seen, body, "collection_id"):
+            uploaded.add(body["data"]["id"])
+        if seen.method == "GET" and seen.path.rstrip("/").rsplit("/", 1)[-1] in uploaded:
+            return 404, {"success": False, "message": "video not found"}
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def forgets_scene_indexes() -> Deployment:
+    """A scene-index job ends done, but the video's list of scene indexes stays empty."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if seen.method == "GET" and seen.path.rstrip("/").endswith("/index/scene") and isinstance(body, dict) and "data" in body:
+            body["data"]["scene_indexes"] = []
+        return status, body
+
+    return Deployment(on_answer=on_answer)
 
 
 # Callbacks --------------------------------------------------------------------------------------

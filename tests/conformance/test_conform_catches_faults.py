@@ -25,12 +25,17 @@ LIFECYCLE_CHECKS = {
     "answer_matches_contract",
     "sdk_shaped_requests_accepted",
     "compile_and_stream_take_real_shots",
+    "every_job_kind_lives",
+    "scene_index_listed",
+    "upload_becomes_video",
 }
+UPLOAD_URL = "https://media.example.com/harbor-city-vs-northvale.mp4"
 
 
 def test_a_live_emulator_conforms_in_every_phase(serve, conform):
     server = serve(create_app())
-    run = conform(server.url)
+    # Four jobs go to the kinds beyond clip; the rest must still clip every video, the failing one too.
+    run = conform(server.url, "--upload-url", UPLOAD_URL, "--max-jobs", "14")
     assert run.exit_code == 0, run.output + run.errors
     assert run.failed_checks == set()
     assert LIFECYCLE_CHECKS <= run.passed_checks, "every job check ran and passed"
@@ -53,13 +58,17 @@ LIFECYCLE_FAULTS = [
     (broken.scores_out_of_range, "answer_matches_contract"),
     (broken.refuses_gets_with_a_content_type, "sdk_shaped_requests_accepted"),
     (broken.refuses_every_compile, "compile_and_stream_take_real_shots"),
+    (broken.uploads_answer_no_id, "state_shape"),
+    (broken.transcripts_without_words, "state_shape"),
+    (broken.uploads_vanish, "upload_becomes_video"),
+    (broken.forgets_scene_indexes, "scene_index_listed"),
 ]
 
 
 @pytest.mark.parametrize(("deployment", "check"), LIFECYCLE_FAULTS, ids=[fault.__name__ for fault, _ in LIFECYCLE_FAULTS])
 def test_a_broken_job_contract_is_caught_by_its_check(serve, conform, deployment, check):
     server = serve(deployment())
-    run = conform(server.url, "--phases", "lifecycle")
+    run = conform(server.url, "--phases", "lifecycle", "--upload-url", UPLOAD_URL)
     assert run.exit_code == 1, run.output
     assert check in run.failed_checks, run.output
     assert f"`{check}`" in run.report, "the Markdown report names the failing check"
@@ -93,7 +102,8 @@ def test_a_deployment_whose_jobs_never_end_done_is_inconclusive_not_conforming(s
     run = conform(serve(broken.every_job_fails()).url, "--phases", "lifecycle")
     assert run.exit_code == 3, run.output
     assert run.failed_checks == set()
-    assert "INCONCLUSIVE: never applied: lifecycle/compile_and_stream_take_real_shots, lifecycle/done_points_at_requested_video, lifecycle/shots_within_video" in run.output
+    never_applied = "lifecycle/compile_and_stream_take_real_shots, lifecycle/done_points_at_requested_video, lifecycle/scene_index_listed, lifecycle/shots_within_video"
+    assert f"INCONCLUSIVE: never applied: {never_applied}" in run.output
     assert "CONFORMS" not in run.output.replace("DOES NOT CONFORM", "")
     assert run.report.startswith("# Conformance report\n\n**INCONCLUSIVE")
     never = {case.get("name") for case in run.junit.iter("testcase") if (case.find("skipped") is not None)}

@@ -40,7 +40,8 @@ def test_max_jobs_bounds_the_jobs_of_every_phase_together(serve, conform):
 def test_retry_after_is_honoured_and_the_retried_answer_judged(serve, conform):
     deployment = broken.rate_limits_first_polls()
     server = serve(deployment)
-    run = conform(server.url, "--phases", "lifecycle", "--max-jobs", "2")
+    # Three jobs for the kinds beyond clip (index, transcript, scene index), three for clips.
+    run = conform(server.url, "--phases", "lifecycle", "--max-jobs", "6")
     assert run.exit_code == 0, run.output
     assert "waiting 0.2s as Retry-After asks" in run.output
     limited = {path for _, path, status in deployment.answered if status == 429}

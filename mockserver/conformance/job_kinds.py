@@ -1,0 +1,103 @@
+"""The lifecycle of every job kind beyond clip: one job of each, started as an SDK starts it, judged
+by the same checks as clip jobs (shape by state, contract, ids, time, never backwards, lasting), and
+followed to what the SDK does next (an uploaded video is fetched; a scene index is listed).
+
+Each job costs one of the run's job budget. Uploads add a video to the account, so they are judged
+only when ``--upload-url`` names media the deployment can fetch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import job_contract as kinds
+from .client import TransportError
+from .contract import GET_VIDEO
+from .findings import Finding
+from .lifecycle import PHASE, LifecycleRun, TrackedJob
+from .traffic import RequestRefused
+
+EVERY_KIND = "every_job_kind_lives"
+UPLOAD_FOUND = "upload_becomes_video"
+SCENES_LISTED = "scene_index_listed"
+LIST_SCENE_INDEXES = "listSceneIndexes"
+
+# The bodies the SDKs send when a caller gives nothing more (Node's: only the keys it sets).
+SDK_BODIES: dict[str, dict[str, Any]] = {
+    kinds.SPOKEN_INDEX: {"index_type": "spoken_word"},
+    kinds.TRANSCRIPT: {"force": False},
+    kinds.SCENE_INDEX: {"extraction_type": "shot", "extraction_config": {}},
+}
+
+
+def kinds_to_judge(run: LifecycleRun) -> list[str]:
+    """The job-creating operations beyond clip that the contract has and this run can exercise."""
+    wanted = [kind for kind in SDK_BODIES if run.contract.has(kind)]
+    return wanted + ([kinds.UPLOAD] if run.contract.has(kinds.UPLOAD) and run.settings.upload_url else [])
+
+
+def expected_checks(run: LifecycleRun) -> tuple[str, ...]:
+    """What the kinds must get to judge before the run may say CONFORMS."""
+    wanted = kinds_to_judge(run)
+    checks = (EVERY_KIND,) if wanted else ()
+    if kinds.UPLOAD in wanted and run.contract.has(GET_VIDEO):
+        checks += (UPLOAD_FOUND,)
+    if kinds.SCENE_INDEX in wanted and run.contract.has(LIST_SCENE_INDEXES):
+        checks += (SCENES_LISTED,)
+    return checks
+
+
+def judge_every_kind(run: LifecycleRun) -> None:
+    """One job of each kind on the first video, polled until terminal, then followed up."""
+    if run.contract.has(kinds.UPLOAD) and not run.settings.upload_url:
+        run.findings.note(PHASE, "upload jobs not judged: pass --upload-url with media the deployment can fetch (each upload adds a video)")
+    if not run.videos:
+        return
+    video = run.videos[0]
+    started: list[TrackedJob] = []
+    for kind in kinds_to_judge(run):
+        if not run.can_create():
+            run.findings.note(PHASE, f"{kind} jobs not judged: the job budget was spent")
+            continue
+        body = {"url": run.settings.upload_url} if kind == kinds.UPLOAD else dict(SDK_BODIES[kind])
+        job = run.create(body, video, kind=kind)
+        if job is not None:
+            started.append(job)
+    run.settle(started)
+    for job in started:
+        if job.terminal is None:
+            continue
+        run.findings.say(f"lifecycle: {job.subject} ended {job.terminal.json().get('status')}")
+        run.findings.passed(PHASE, EVERY_KIND)
+        if job.terminal.json().get("status") == "done":
+            _follow_up(run, job, job.terminal.json().get("data") or {})
+
+
+def _follow_up(run: LifecycleRun, job: TrackedJob, data: dict[str, Any]) -> None:
+    """What an SDK does with the result next must work: fetch the uploaded video; list the scene index."""
+    if job.kind == kinds.UPLOAD and str(data.get("id", "")).startswith("m-") and run.contract.has(GET_VIDEO):
+        url = run.settings.base + run.contract.operation(GET_VIDEO).fill(video_id=data["id"])
+        _expect(run, job, UPLOAD_FOUND, url, lambda body: (body.get("data") or {}).get("id") == data["id"], f"the uploaded video {data['id']}")
+    if job.kind == kinds.SCENE_INDEX and run.contract.has(LIST_SCENE_INDEXES):
+        url = run.settings.base + run.contract.operation(LIST_SCENE_INDEXES).fill(video_id=job.video.id)
+        wanted = data.get("scene_index_id")
+
+        def listed(body: dict[str, Any]) -> bool:
+            indexes = (body.get("data") or {}).get("scene_indexes")
+            return isinstance(indexes, list) and any(isinstance(i, dict) and i.get("scene_index_id") == wanted for i in indexes)
+
+        _expect(run, job, SCENES_LISTED, url, listed, f"scene index {wanted} among the video's scene indexes")
+
+
+def _expect(run: LifecycleRun, job: TrackedJob, check: str, url: str, holds: Any, what: str) -> None:
+    try:
+        answer = run.client.get(url)
+    except (TransportError, RequestRefused) as error:
+        run.findings.fail(Finding(PHASE, check, job.subject, f"no answer for {what}: {error}"))
+        return
+    body = answer.json() if answer.status == 200 else None
+    if isinstance(body, dict) and holds(body):
+        run.findings.passed(PHASE, check)
+        return
+    problem = f"{what} was not found after the job ended done: GET answered {answer.status} {answer.describe(300)}"
+    run.findings.fail(Finding(PHASE, check, job.subject, problem, job.evidence(), (*job.reproduction(), answer.curl())))
