@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from mockserver.bench import goals, report
+from mockserver.bench.app_journey import app_journey
 from mockserver.bench.load import LoadSettings, run_load
 from mockserver.bench.scenarios import journey
 from mockserver.bench.targets import Target, start_emulator
@@ -55,3 +56,10 @@ def test_the_wrk_script_carries_every_create_of_the_journey():
     script = render_script(journey(goals.JOURNEY, "sk-x"))
     assert "function request()" in script and "function response(" in script and "function done(" in script
     assert script.count("/clip") == 6 and "sk" in script
+
+
+def test_the_app_journey_measure_uploads_indexes_and_finds_shots(emulator):
+    figures = app_journey(emulator, http_runs=3, sdk_runs=1)
+    assert figures["shots"] > 0, "the uploaded football match, indexed, has penalty shots"
+    assert 0 < figures["http_median_ms"] <= figures["http_p99_ms"]
+    assert figures["sdk"]["runs"] == 1 and figures["sdk"]["median_s"] > 0

@@ -54,6 +54,7 @@ def _options(args: argparse.Namespace) -> Options:
         memory_jobs=jobs,
         memory_flood=max(1_000, jobs // 5),
         sdk_runs=runs,
+        app_journey_runs=20 if args.quick else 200,
     )
 
 

@@ -115,6 +115,14 @@ def _other_lines(results: dict[str, Any]) -> list[str]:
     sdk = results["measures"].get("sdk") or {}
     if "median_s" in sdk:
         lines.append(f"- SDK journey ({sdk['sdk']}): median {sdk['median_s']:.3f} s, first {sdk['first_s']:.3f} s, {sdk['shots']} shots")
+    app = results["measures"].get("app_journey") or {}
+    if "http_median_ms" in app:
+        through_sdk = app.get("sdk") or {}
+        sdk_part = f"; through the SDK median {through_sdk['median_s']:.3f} s" if "median_s" in through_sdk else ""
+        lines.append(
+            f"- app journey (upload by URL, index, search v2; {app['requests_per_journey']} requests): "
+            f"median {app['http_median_ms']:.2f} ms, p99 {app['http_p99_ms']:.2f} ms over {app['http_runs']} runs, {app['shots']} shots{sdk_part}"
+        )
     return lines
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import goals, measures, report
+from .app_journey import app_journey
 from ..store import StoreLimits
 from .client import call
 from .load import run_load
@@ -37,6 +38,7 @@ class Options:
     memory_jobs: int = StoreLimits().max_jobs
     memory_flood: int = 20_000
     sdk_runs: int = 5
+    app_journey_runs: int = 200
     python: str = sys.executable
 
 
@@ -107,6 +109,8 @@ def run_suite(options: Options, say: Say = print) -> dict[str, Any]:
         if options.measures:
             extra["sdk"] = measures.sdk_journey(emulator, options.sdk_runs)
             say(f"  sdk journey: {extra['sdk']}")
+            extra["app_journey"] = app_journey(emulator, options.app_journey_runs, options.sdk_runs)
+            say(f"  app journey (upload, index, search): {extra['app_journey']}")
         emulator.stop()
         second = run_load(options.tool, ceiling.name, ceiling.url, clip_post(goals.CLIP_POST, "sk-bench"), settings, ceiling.process.pid)
         results.insert(0, _better(first, second))
