@@ -59,7 +59,7 @@ class Emulator:
         self.fixtures_dir = fixtures_dir
         self.callback_policy = callback_policy or CallbackPolicy()
         self.library = Library(seed, library_limits)
-        self.catalog = Catalog(lambda: self.fixtures, self.library)
+        self.catalog = Catalog(fixtures, self.library)
         self.clips = ClipKind(seed)
         self.uploads_kind = UploadKind(seed, self.library)
         spoken, scenes, transcripts = SpokenIndexKind(self.library), SceneIndexKind(self.library), TranscriptKind()
@@ -129,6 +129,7 @@ class Emulator:
 
     def _use_fixtures(self, fixtures: Fixtures) -> None:
         self.fixtures = fixtures
+        self.catalog.use(fixtures)
         self.clips.use_rules(fixtures.clip_rules)
         self.uploads_kind.use_fixtures(fixtures)
         for rules in self._rule_takers:
