@@ -70,7 +70,7 @@ class Emulator:
         self.engine = JobEngine(
             store if store is not None else MemoryStore(seed), seed, [self.clips, self.uploads_kind, spoken, scenes, transcripts]
         )
-        self.engine.subscribe(self._keep_results)
+        self.engine.subscribe(self._keep_results, (JobEnded, KeysReset))
         self.store = self.engine.store
         launcher = Launcher(self.engine, self.callback_policy)
         self.uploads = Uploads(self.catalog, self.library, self.uploads_kind, launcher)

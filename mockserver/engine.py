@@ -52,6 +52,7 @@ class KeysReset(NamedTuple):
 
 
 JobEvent = JobStarted | JobChanged | JobEnded | ClockMoved | KeysReset
+EVERY_EVENT: tuple[type, ...] = (JobStarted, JobChanged, JobEnded, ClockMoved, KeysReset)
 Listener = Callable[[JobEvent], None]
 _tuple_new = tuple.__new__
 
@@ -61,14 +62,15 @@ class JobEngine:
         self.store = store
         self.seed = seed
         self.kinds: dict[str, JobKind] = {kind.name: kind for kind in kinds}
-        self._listeners: list[Listener] = []
+        self._listeners: dict[type, list[Listener]] = {}  # by event type: a start reaches only those who asked
 
-    def subscribe(self, listener: Listener) -> None:
-        """Call ``listener`` with every event from now on, synchronously, on the caller's thread."""
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, events: tuple[type, ...] = EVERY_EVENT) -> None:
+        """Call ``listener`` with every event of these types from now on, synchronously, on the caller's thread."""
+        for event_type in events:
+            self._listeners.setdefault(event_type, []).append(listener)
 
     def _announce(self, event: JobEvent) -> None:
-        for listener in self._listeners:
+        for listener in self._listeners.get(type(event), ()):
             listener(event)
 
     def kind(self, job: Job) -> JobKind:

@@ -13,9 +13,14 @@ MAX_LINES = 400
 DOMAIN = (
     "engine", "jobs", "store", "memory_store", "clock", "scenarios", "fixtures", "outcomes", "preferences",
     "model", "matching", "ids", "errors", "journal", "deliveries", "emulator", "kinds", "kinds.clip",
+    "kinds.upload", "kinds.spoken_index", "kinds.scene_index", "kinds.transcript", "kinds.rules",
+    "library", "catalog", "launcher", "uploads", "indexes", "searches", "search", "transcripts",
 )  # fmt: skip
 HTTP_LIBRARIES = {"starlette", "httpx", "uvicorn", "h11", "httptools", "http", "aiohttp", "requests", "urllib3", "anyio"}
-HTTP_LAYER = {"app", "endpoint", "handlers", "auth", "admin", "http_errors", "server", "control", "dispatcher", "receiver"}
+HTTP_LAYER = {
+    "app", "endpoint", "handlers", "media_handlers", "upload_target", "not_emulated", "auth", "admin", "http_errors",
+    "server", "control", "dispatcher", "receiver",
+}  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
