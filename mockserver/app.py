@@ -48,7 +48,6 @@ _JOURNAL_HEAD_LIMIT = 4096  # of a request's headers: the first ones up to this 
 _ENTRY_OVERHEAD = 256  # bytes an entry costs besides what it keeps of the request
 _SLASHES = re.compile(r"/{2,}")
 _STARTED = "mockserver.started"
-_ALLOWED = "mockserver.allowed"  # the methods a served path has, when the request's is not among them
 
 
 class EmulatorApp:
@@ -80,19 +79,16 @@ class EmulatorApp:
                 scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
             # A target like `OPTIONS *` has no first segment: it finds no operation and Starlette answers it.
             first = path.split("/", 2)[1] if path.startswith("/") else ""
-            allowed: set[str] | None = None
             for pattern, methods, app in self._table.get((first, path.count("/")), ()):
                 found = pattern.match(path)
                 if found is not None:
                     if scope["method"] not in methods:
-                        allowed = methods
-                        break  # a 405, with Allow
+                        break  # a 405 with Allow, unless the published API has the method (then a 501)
                     scope["path_params"] = found.groupdict()
                     await app(scope, receive, send)
                     return
             scope[_STARTED] = time.perf_counter()  # for the request log of what Starlette (or the 501) answers
             if self.not_emulated is not None and not path.startswith("/_emulator/"):
-                scope[_ALLOWED] = allowed
                 await self.not_emulated(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
@@ -177,8 +173,9 @@ def _http_exception_handler(log: RequestLog | None, refused: RefusalWriter) -> A
 
 
 def not_emulated_answer(served: set[tuple[str, str]], log: RequestLog | None, refused: RefusalWriter, starlette: ASGIApp) -> ASGIApp:
-    """501 for an operation of the published API the contract leaves out (405 when its path is served
-    with other methods); anything else goes on to Starlette (404, 405)."""
+    """501 for an operation of the published API the contract leaves out (its path may be served with
+    other methods: openapi.yaml lists such methods under x-unemulated-methods); anything else goes on
+    to Starlette (404, 405)."""
     table = NotEmulated(served)
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,17 +184,11 @@ def not_emulated_answer(served: set[tuple[str, str]], log: RequestLog | None, re
             await starlette(scope, receive, send)
             return
         message = NotEmulated.message(operation)
-        allowed = scope.get(_ALLOWED)
-        if allowed:
-            # The path is served with other methods: HTTP (and schemathesis) want a 405 with Allow there.
-            status, code, extra = 405, "method_not_allowed", {"Allow": ", ".join(sorted(allowed))}
-        else:
-            status, code, extra = 501, "not_emulated", None
-        await send_json(send, status, error_body(message, code), extra)
+        await send_json(send, 501, error_body(message, "not_emulated"))
         headers = dict(reversed(scope["headers"]))
-        refused(scope, headers, status, message)
+        refused(scope, headers, 501, message)
         if log is not None:
-            log.request(scope["method"], scope["path"], key_of(headers), status, scope[_STARTED], message)
+            log.request(scope["method"], scope["path"], key_of(headers), 501, scope[_STARTED], message)
 
     return answer
 

@@ -4,6 +4,7 @@ Node's omissions, steering the new job kinds, keys kept apart, resets, bounds, d
 from __future__ import annotations
 
 import hashlib
+import re
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from mockserver.library import LibraryLimits
 from mockserver.receiver import CallbackReceiver
 from mockserver.server import ServerThread
 
-from .conftest import AUTH
+from .conftest import AUTH, ROOT
 from .contract import ContractRecorder, assert_conforms
 
 FOOTBALL_URL = "https://media.example.com/harbor-city-vs-northvale.mp4"
@@ -206,5 +207,21 @@ def test_published_operations_outside_the_contract_answer_501_and_unknown_paths_
     assert reframe.status_code == 501 and reframe.json()["error_code"] == "not_emulated"
     assert "POST /video/{video_id}/reframe" in reframe.json()["message"] and "What is emulated" in reframe.json()["message"]
     patch = client.patch("/video/m-7a3f21c4", json={})
-    assert patch.status_code == 405 and "not emulated" in patch.json()["message"] and "GET" in patch.headers["allow"]
+    assert patch.status_code == 501 and "PATCH /video/{video_id}" in patch.json()["message"], "a published method on a served path"
+    assert client.put("/video/m-7a3f21c4", json={}).status_code == 405, "a method no API has on it"
     assert client.get("/video/m-7a3f21c4/nothing-here").status_code == 404
+
+
+def test_the_contract_names_every_published_method_it_leaves_out_on_its_paths():
+    """openapi.yaml's x-unemulated-methods and the 501 table agree, so st and conform know which
+    methods of a served path exist in the real API."""
+    import yaml
+
+    from mockserver.not_emulated import NotEmulated
+
+    paths = yaml.safe_load((ROOT / "openapi.yaml").read_text())["paths"]
+    table = NotEmulated(set())
+    for path, item in paths.items():
+        sample = re.sub(r"\{[^}]+\}", "m-x", path)
+        published = {m for m in ("get", "post", "put", "patch", "delete") if m not in item and table.operation(m.upper(), sample)}
+        assert published == set(item.get("x-unemulated-methods", [])), path

@@ -28,6 +28,28 @@ RULE_BOUND_OPERATIONS = ("compileShots", "generateStream", "searchVideo", "searc
 RULE_BOUND_STATUSES = ["2xx", "400", "401", "404", "429"]
 
 
+# What schemathesis sends as methods a path does not have (its own default set).
+UNEXPECTED_METHODS = ("get", "put", "post", "delete", "options", "patch", "trace", "query")
+UNEMULATED = "x-unemulated-methods"
+
+
+def _operation_settings(contract: Contract) -> list[dict[str, Any]]:
+    """Per operation: the 400s a rule-bound operation may answer, and the methods its path has in
+    the real API though the contract leaves them out (x-unemulated-methods), which a deployment serves
+    and so must not be sent as methods the path lacks."""
+    found = []
+    for operation_id, ref in contract.operations.items():
+        entry: dict[str, Any] = {}
+        if operation_id in RULE_BOUND_OPERATIONS:
+            entry["checks"] = {"positive_data_acceptance": {"expected-statuses": RULE_BOUND_STATUSES}}
+        served_elsewhere = {m.lower() for m in contract.document["paths"][ref.path].get(UNEMULATED, [])}
+        if served_elsewhere:
+            entry["phases"] = {"coverage": {"unexpected-methods": [m for m in UNEXPECTED_METHODS if m not in served_elsewhere]}}
+        if entry:
+            found.append({"include-operation-id": operation_id, **entry})
+    return found
+
+
 def build_config(settings: ConformSettings, contract: Contract) -> schemathesis.Config:
     data: dict[str, Any] = {
         "seed": settings.seed,
@@ -47,14 +69,7 @@ def build_config(settings: ConformSettings, contract: Contract) -> schemathesis.
         },
         "phases": {"stateful": {"max-steps": settings.stateful_steps}},
         "output": {"sanitization": {"enabled": False}},  # reports replace the key themselves
-        "operations": [
-            {
-                "include-operation-id": operation_id,
-                "checks": {"positive_data_acceptance": {"expected-statuses": RULE_BOUND_STATUSES}},
-            }
-            for operation_id in RULE_BOUND_OPERATIONS
-            if contract.has(operation_id)
-        ],
+        "operations": _operation_settings(contract),
     }
     if contract.api_key_scheme is not None:
         data["auth"] = {"openapi": {contract.api_key_scheme: {"api_key": settings.api_key}}}
