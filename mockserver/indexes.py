@@ -60,10 +60,10 @@ class Indexes:
         index = SceneIndex(index_id, video.id, name or f"{extraction_type} scenes of {video.name}", extraction_type, records)
         return self.launcher.start(key, self.scenes, index, options)
 
-    def scene_indexes(self, key: str, video_id: str) -> list[SceneIndex]:
-        self.catalog.video(key, video_id)  # 404 for a video the key cannot see
+    def scene_indexes(self, key: str, video_id: str, collection_id: str | None = None) -> list[SceneIndex]:
+        self.catalog.video(key, video_id, collection_id)  # 404 for a video the key cannot see there
         return self.library.scene_indexes(key, video_id)
 
-    def scene_index(self, key: str, video_id: str, index_id: str) -> SceneIndex:
-        self.catalog.video(key, video_id)
+    def scene_index(self, key: str, video_id: str, index_id: str, collection_id: str | None = None) -> SceneIndex:
+        self.catalog.video(key, video_id, collection_id)
         return self.library.scene_index(key, video_id, index_id)

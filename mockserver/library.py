@@ -17,11 +17,15 @@ from .model import Segment, Video
 
 @dataclass(frozen=True)
 class LibraryLimits:
-    """What bounds a key's own media; past a bound the oldest goes first."""
+    """What bounds the keys' own media; past a bound the oldest goes first (for a bound in all, the
+    least recently used key's oldest)."""
 
     uploads_per_key: int = 1_000  # uploaded videos (with their indexes)
+    uploads: int = 10_000  # in all
+    upload_text_bytes: int = 16 * 1024 * 1024  # names and descriptions of uploads, as clients sent them, in all
     upload_slots_per_key: int = 100  # upload URLs handed out and not yet used
     scene_indexes_per_key: int = 1_000
+    scene_indexes: int = 10_000  # in all
     keys: int = 1_000  # the least recently used key's shelf is forgotten whole
 
 
@@ -70,6 +74,7 @@ class Library:
         self.limits = limits or LibraryLimits()
         self._shelves: OrderedDict[str, _Shelf] = OrderedDict()
         self._slot_keys: dict[str, str] = {}  # token -> key, for the upload target (it has no key)
+        self._uploads = self._upload_text = self._scene_indexes = 0  # in all, for the bounds in all
 
     # Shelves ------------------------------------------------------------------------------------
     def _shelf(self, key: str) -> _Shelf:
@@ -85,11 +90,15 @@ class Library:
     def _drop(self, key: str, shelf: _Shelf) -> None:
         for token in shelf.slots:
             self._slot_keys.pop(token, None)
+        for video_id in list(shelf.uploads):
+            self._remove_upload(shelf, video_id)
+        self._scene_indexes -= len(shelf.scene_indexes)
 
     def reset(self, key: str | None = None) -> None:
         if key is None:
             self._shelves.clear()
             self._slot_keys.clear()
+            self._uploads = self._upload_text = self._scene_indexes = 0
             return
         shelf = self._shelves.pop(key, None)
         if shelf is not None:
@@ -117,22 +126,35 @@ class Library:
     def add_upload(self, key: str, video: Video) -> None:
         shelf = self._shelf(key)
         shelf.uploads[video.id] = video
-        while len(shelf.uploads) > self.limits.uploads_per_key:
-            oldest, _ = shelf.uploads.popitem(last=False)
-            self._forget_indexes(shelf, oldest)
+        self._uploads += 1
+        self._upload_text += _text_of(video)
+        limits = self.limits
+        while len(shelf.uploads) > limits.uploads_per_key:
+            self._remove_upload(shelf, next(iter(shelf.uploads)))
+        while self._uploads > limits.uploads or self._upload_text > limits.upload_text_bytes:
+            # The shelf just used is the most recent: another key's oldest upload goes first.
+            oldest = next(s for s in self._shelves.values() if s.uploads)
+            self._remove_upload(oldest, next(iter(oldest.uploads)))
+
+    def _remove_upload(self, shelf: _Shelf, video_id: str) -> bool:
+        video = shelf.uploads.pop(video_id, None)
+        if video is not None:
+            self._uploads -= 1
+            self._upload_text -= _text_of(video)
+        self._forget_indexes(shelf, video_id)
+        return video is not None
 
     def delete(self, key: str, video_id: str, fixture: bool) -> None:
         """An upload is forgotten; a fixture video is hidden from this key only."""
         shelf = self._shelf(key)
-        if shelf.uploads.pop(video_id, None) is None and fixture:
+        if not self._remove_upload(shelf, video_id) and fixture:
             shelf.deleted.add(video_id)  # bounded by the fixtures' own videos
-        self._forget_indexes(shelf, video_id)
 
-    @staticmethod
-    def _forget_indexes(shelf: _Shelf, video_id: str) -> None:
+    def _forget_indexes(self, shelf: _Shelf, video_id: str) -> None:
         shelf.spoken.discard(video_id)
         for index_id in [i for i, index in shelf.scene_indexes.items() if index.video_id == video_id]:
             del shelf.scene_indexes[index_id]
+            self._scene_indexes -= 1
 
     # Indexes ------------------------------------------------------------------------------------
     def has_spoken_index(self, key: str, video_id: str) -> bool:
@@ -145,8 +167,18 @@ class Library:
     def add_scene_index(self, key: str, index: SceneIndex) -> None:
         indexes = self._shelf(key).scene_indexes
         indexes[index.id] = index
+        self._scene_indexes += 1
         while len(indexes) > self.limits.scene_indexes_per_key:
             indexes.popitem(last=False)
+            self._scene_indexes -= 1
+        while self._scene_indexes > self.limits.scene_indexes:
+            next(s for s in self._shelves.values() if s.scene_indexes).scene_indexes.popitem(last=False)
+            self._scene_indexes -= 1
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """What all keys hold, for the bounds in all."""
+        return {"uploads": self._uploads, "upload_text_bytes": self._upload_text, "scene_indexes": self._scene_indexes}
 
     def scene_indexes(self, key: str, video_id: str) -> list[SceneIndex]:
         shelf = self._shelves.get(key)
@@ -196,3 +228,8 @@ class Library:
         del shelf.slots[token]  # type: ignore[union-attr]
         self._slot_keys.pop(token, None)
         return slot
+
+
+def _text_of(video: Video) -> int:
+    """The client-sent text an upload keeps: its name and description (the transcript is the template's, shared)."""
+    return len(video.name) + len(video.description)

@@ -113,12 +113,13 @@ class MediaHandlers:
         return started(call, job)
 
     def list_scene_indexes(self, call: Call) -> Answer:
-        indexes = self.emulator.indexes.scene_indexes(call.key, call.params["video_id"])
+        indexes = self.emulator.indexes.scene_indexes(call.key, call.params["video_id"], call.params["collection_id"])
         listed = [{"scene_index_id": i.id, "name": i.name, "status": "done", "extraction_type": i.extraction_type} for i in indexes]
         return {"success": True, "data": {"scene_indexes": listed}}
 
     def get_scene_index(self, call: Call) -> Answer:
-        index = self.emulator.indexes.scene_index(call.key, call.params["video_id"], call.params["scene_index_id"])
+        p = call.params
+        index = self.emulator.indexes.scene_index(call.key, p["video_id"], p["scene_index_id"], p["collection_id"])
         records = [{"start": render.number(r.start), "end": render.number(r.end), "description": r.text} for r in index.records]
         return {"success": True, "data": {"scene_index_records": records}}
 

@@ -64,13 +64,17 @@ class CallbackReceiver:
                 length = min(int(self.headers.get("content-length") or 0), _MAX_BODY)
                 body = self.rfile.read(length)
                 status = receiver._next_answer()
+                delivery = Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
                 if status is None:
                     receiver._closing.wait(_HANG_LIMIT_SECONDS)
-                else:
-                    self.send_response(status)
-                    self.send_header("content-length", "0")
-                    self.end_headers()
-                receiver._record(Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
+                    receiver._record(delivery)
+                    return
+                # Recorded before the answer goes back: once the sender has its answer it may send the
+                # next callback, which must not be recorded ahead of this one.
+                receiver._record(delivery)
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet

@@ -186,6 +186,34 @@ def test_a_keys_library_is_bounded_oldest_first():
     assert_conforms(recorder)
 
 
+def test_the_uploads_of_all_keys_are_bounded_the_least_recent_keys_oldest_first():
+    limits = LibraryLimits(uploads=3, upload_text_bytes=10_000)
+    recorder = ContractRecorder(create_app(Settings(library=limits)))
+    with TestClient(recorder) as client:
+        made = {}
+        for key in ("sk-test-a", "sk-test-b", "sk-test-a", "sk-test-c"):
+            answer = client.post("/collection/default/upload", json={"url": FOOTBALL_URL}, headers={"x-access-token": key})
+            made.setdefault(key, []).append(_poll_as(client, answer, key))
+        seen = {key: client.get(f"/video/{ids[0]}", headers={"x-access-token": key}).status_code for key, ids in made.items()}
+        assert seen == {"sk-test-a": 200, "sk-test-b": 404, "sk-test-c": 200}, "b used least recently: its upload went"
+        long_text = client.post("/collection/default/upload", json={"url": FOOTBALL_URL, "description": "x" * 4096}, headers={"x-access-token": "sk-test-c"})
+        _poll_as(client, long_text, "sk-test-c")
+        emulator = recorder.app.state.emulator
+        assert emulator.library.totals["upload_text_bytes"] <= limits.upload_text_bytes
+    assert_conforms(recorder)
+
+
+def _poll_as(client: TestClient, answer: httpx.Response, key: str) -> str:
+    done = client.get(_local(answer.json()["data"]["output_url"]), headers={"x-access-token": key}).json()
+    return done["data"]["id"]
+
+
+def test_a_time_based_scene_index_keeps_at_most_its_bound_of_windows(client):
+    index = _finish(client, client.post("/video/m-5d10f7e2/index/scene", json={"extraction_type": "time", "extraction_config": {"time": 0.1}}))
+    records = client.get(f"/video/m-5d10f7e2/index/scene/{index['data']['scene_index_id']}").json()["data"]["scene_index_records"]
+    assert len(records) <= 1000 and records[-1]["end"] == 188
+
+
 def test_the_same_seed_gives_the_same_ids_and_bodies():
     def journey() -> list[bytes]:
         with TestClient(create_app(Settings(seed=7)), headers=AUTH) as client:

@@ -275,6 +275,7 @@ def test_the_limits_table_states_the_defaults_the_code_has():
     from mockserver import app, fixtures, journal, preferences
     from mockserver.callback_policy import CallbackPolicy
     from mockserver.connection_limits import ConnectionLimits
+    from mockserver.kinds import scene_index
     from mockserver.library import LibraryLimits
     from mockserver.store import StoreLimits
 
@@ -295,7 +296,10 @@ def test_the_limits_table_states_the_defaults_the_code_has():
             f"{_k(library.uploads_per_key)} uploaded videos",
             f"{library.upload_slots_per_key} unused upload URLs",
             f"{_k(library.scene_indexes_per_key)} scene indexes per key",
+            f"{_k(library.uploads)} uploads, {library.upload_text_bytes // 2**20} MiB",
+            f"{_k(library.scene_indexes)} scene indexes in all",
             f"{_k(library.keys)} keys",
+            f"{_k(scene_index.MAX_RECORDS)} time windows",
         ],
         "keys with state": [_k(store.max_namespaces), f"{_k(store.remembered_keys)} evicted"],
         "text kept with jobs (prompts, callback URLs)": [f"{store.max_job_bytes // 2**20} MiB in all"],

@@ -18,6 +18,7 @@ from .rules import KindRules
 NAME = "scene_index"
 EXTRACTION_TYPES = ("shot", "time", "transcript")
 DEFAULT_WINDOW = 10.0  # seconds, for time-based extraction without extraction_config.time
+MAX_RECORDS = 1_000  # time windows of one index: shorter windows on a long video are widened
 
 
 def _described(video: Video, start: float, end: float) -> str:
@@ -34,6 +35,7 @@ def scene_records(video: Video, extraction_type: str, window: float = DEFAULT_WI
     if extraction_type == "transcript":
         return video.transcript
     if extraction_type == "time":
+        window = max(window, video.length / MAX_RECORDS)  # a bound on what one index keeps
         count = int(-(-video.length // window))  # windows that cover the whole video
         spans = [(n * window, min((n + 1) * window, video.length)) for n in range(count)]
         return tuple(Segment(round(s, 3), round(e, 3), _described(video, s, e)) for s, e in spans if e > s)
