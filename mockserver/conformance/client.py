@@ -81,6 +81,15 @@ class Client:
         headers = {**self._auth, "content-type": "application/json"}
         return self._send("POST", url, headers, json.dumps(body).encode("utf-8"))
 
+    def send_as(self, method: str, url: str, key: str | None, body: Any = None) -> Exchange:
+        """Any request with another value in the API key header, or none: a probe that it is refused."""
+        headers = {} if key is None else {next(iter(self._auth)): key}
+        content = None
+        if body is not None:
+            headers["content-type"] = "application/json"
+            content = json.dumps(body).encode("utf-8")
+        return self._send(method, url, headers, content)
+
     def _send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Exchange:
         started = time.monotonic()
         try:

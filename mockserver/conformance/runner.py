@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .auth_probes import probe_auth
 from .callbacks import CALLBACK_JOBS, CallbackPhase
 from .client import Client, TransportError
 from .contract import CREATE_CLIP, DEFAULT_COLLECTION, GET_JOB, GET_VIDEO, LIST_VIDEOS, Contract, load_contract
@@ -90,6 +91,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
             later_phases = settings.runs("lifecycle") or callback_reserve
             policy.budget = total.share(max(1, total.remaining // 4) if later_phases else total.remaining)
             SchemaPhase(settings, schema, contract, policy, findings).run()
+            probe_auth(contract, client, settings.base, findings)
         videos = _videos(client, contract, settings, findings) if settings.runs("lifecycle") or callback_reserve else []
         if settings.runs("lifecycle") and videos:
             check_sdk_shaped_reads(client, contract, settings.base, findings, videos)

@@ -286,6 +286,17 @@ def scores_out_of_range() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
+def forbids_instead_of_unauthorized() -> Deployment:
+    """Refuses a request without a key with 403 and a text body: the SDKs expect 401 and JSON."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if not seen.headers.get("x-access-token") and not seen.path.startswith("/upload-target/"):
+            return Reply(403, b"Forbidden", "text/plain")
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
 def polls_ignore_auth() -> Deployment:
     """Answers a job poll whatever key it carries, as if the run's own key had asked."""
 

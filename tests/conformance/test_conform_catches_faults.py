@@ -39,7 +39,7 @@ def test_a_live_emulator_conforms_in_every_phase(serve, conform):
     assert run.exit_code == 0, run.output + run.errors
     assert run.failed_checks == set()
     assert LIFECYCLE_CHECKS <= run.passed_checks, "every job check ran and passed"
-    assert {"not_a_server_error", "response_schema_conformance", "ignored_auth", "negative_data_rejection"} <= run.passed_checks
+    assert {"not_a_server_error", "response_schema_conformance", "ignored_auth", "negative_data_rejection", "auth_on_every_operation"} <= run.passed_checks
     assert {"callback_arrives", "callback_matches_final_answer"} <= run.passed_checks
     assert "CONFORMS" in run.output and "DOES NOT CONFORM" not in run.output
     assert "failed after" in run.output, "the failing video was clipped too, so failed jobs were judged"
@@ -85,6 +85,7 @@ def test_a_job_that_never_finishes_fails_terminal_within_timeout(serve, conform)
 SCHEMA_FAULTS = [
     (broken.ignores_auth, "ignored_auth"),
     (broken.crashes_on_long_collection_ids, "not_a_server_error"),
+    (broken.forbids_instead_of_unauthorized, "auth_on_every_operation"),
 ]
 
 
@@ -94,7 +95,7 @@ def test_a_broken_schema_contract_is_caught_by_its_check(serve, conform, deploym
     run = conform(server.url, "--phases", "schema")
     assert run.exit_code == 1, run.output
     assert check in run.failed_checks, run.output
-    assert "curl -X" in run.report, "each failure comes with a curl reproduction"
+    assert "curl " in run.report, "each failure comes with a curl reproduction"
     assert "$VIDEODB_API_KEY" in run.report and "sk-conformance" not in run.report, "the key stays out of reports"
 
 
