@@ -18,6 +18,8 @@ from .schema_config import load_schema
 from .schema_phase import SchemaPhase
 from .sdk_shapes import check_sdk_shaped_reads
 from .settings import ConformSettings
+from .tenants import expected_checks as tenant_checks
+from .tenants import probe_tenants
 from .traffic import JobBudget, TrafficPolicy
 from .videos import DiscoveryError, Video, discover_videos
 
@@ -98,9 +100,10 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
             progress(f"lifecycle phase: clip jobs over {len(videos)} video(s), polled until terminal")
             policy.budget = total.share(max(0, total.remaining - callback_reserve))
             lifecycle = LifecycleRun(settings, contract, client, findings, videos)
-            findings.expect("lifecycle", expected_checks(lifecycle))
+            findings.expect("lifecycle", expected_checks(lifecycle) + tenant_checks(lifecycle))
             judge_every_kind(lifecycle)  # first: a handful of jobs, before the clip scenarios spend the budget
             run_lifecycle(lifecycle, clip_bodies(schema, contract))
+            probe_tenants(lifecycle)
         if settings.runs("callbacks") and videos:
             progress("callback phase: jobs with a callback_url on a local receiver")
             policy.budget = total.share(total.remaining)

@@ -36,6 +36,7 @@ class ConformSettings:
     api_key: str
     spec_path: Path
     video_ids: tuple[str, ...] = ()
+    second_api_key: str | None = None  # another tenant's key: each key's objects must stay invisible to the other
     upload_url: str | None = None  # media the deployment can fetch: upload jobs are judged only with it
     seed: int = 0
     phases: tuple[str, ...] = PHASES

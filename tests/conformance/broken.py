@@ -297,6 +297,20 @@ def forbids_instead_of_unauthorized() -> Deployment:
     return Deployment(on_request=on_request)
 
 
+SECOND_KEY = "sk-conformance-second"
+
+
+def one_namespace_for_every_key() -> Deployment:
+    """Accepts a second account's key but serves it the first account's jobs and videos."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if seen.headers.get("x-access-token") == SECOND_KEY:
+            return replace(seen, headers={**seen.headers, "x-access-token": RUN_KEY})
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
 def polls_ignore_auth() -> Deployment:
     """Answers a job poll whatever key it carries, as if the run's own key had asked."""
 

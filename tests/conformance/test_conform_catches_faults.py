@@ -115,3 +115,12 @@ def test_no_budget_for_jobs_is_inconclusive(serve, conform):
     run = conform(serve(create_app()).url, "--phases", "lifecycle", "--max-jobs", "0")
     assert run.exit_code == 3, run.output
     assert "INCONCLUSIVE" in run.output and "lifecycle/valid_request_accepted" in run.output
+
+
+def test_tenants_are_judged_with_a_second_key(serve, conform):
+    apart = conform(serve(create_app()).url, "--phases", "lifecycle", "--second-api-key", broken.SECOND_KEY, "--upload-url", UPLOAD_URL)
+    assert apart.exit_code == 0 and "tenants_kept_apart" in apart.passed_checks, apart.output
+    shared = conform(serve(broken.one_namespace_for_every_key()).url, "--phases", "lifecycle", "--second-api-key", broken.SECOND_KEY, "--upload-url", UPLOAD_URL)
+    assert shared.exit_code == 1 and shared.failed_checks == {"tenants_kept_apart"}, shared.output
+    assert "one tenant sees another's" in shared.report and "shows" in shared.report, "the job and the uploaded video both leak"
+    assert broken.SECOND_KEY not in shared.report, "neither key appears in the report"
