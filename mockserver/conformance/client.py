@@ -81,6 +81,15 @@ class Client:
         headers = {**self._auth, "content-type": "application/json"}
         return self._send("POST", url, headers, json.dumps(body).encode("utf-8"))
 
+    @property
+    def api_key(self) -> str:
+        return next(iter(self._auth.values()))
+
+    def post_file(self, url: str, filename: str, content: bytes) -> Exchange:
+        """A file posted as Python's SDK posts it to an upload URL: multipart, part ``file``, no key."""
+        request = self._http.build_request("POST", url, files={"file": (filename, content, "application/octet-stream")})
+        return self._send("POST", url, dict(request.headers), request.read())
+
     def send_as(self, method: str, url: str, key: str | None, body: Any = None) -> Exchange:
         """Any request with another value in the API key header, or none: a probe that it is refused."""
         headers = {} if key is None else {next(iter(self._auth)): key}

@@ -17,6 +17,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The operations the lifecycle and callback phases drive, by operationId.
 LIST_VIDEOS = "listVideos"
 GET_VIDEO = "getVideo"
+GET_COLLECTION = "getCollection"
 CREATE_CLIP = "createClip"
 GET_JOB = "getAsyncResponse"
 DEFAULT_COLLECTION = "getDefaultCollection"

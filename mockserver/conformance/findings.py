@@ -64,6 +64,9 @@ class Findings:
         self._tallies: dict[tuple[str, str], CheckTally] = {}
         self._expected: set[tuple[str, str]] = set()  # checks a phase promised to apply
         self.notes: list[Note] = []
+        # Operations the run meant to exercise that never answered 2xx (coverage.Coverage), set at its end.
+        self.unproven_operations: list[str] = []
+        self.coverage_rows: list[tuple[str, int, int, str]] = []  # (operation, requests, 2xx, remark)
         self._lock = threading.Lock()
 
     def _tally(self, phase: str, check: str) -> CheckTally:
@@ -122,14 +125,19 @@ class Findings:
 
     @property
     def conforms(self) -> bool:
-        return not self.failed_checks() and not self.never_applied()
+        return not self.failed_checks() and not self.never_applied() and not self.unproven_operations
 
     @property
     def verdict(self) -> str:
         failed = self.failed_checks()
         if failed:
             return f"DOES NOT CONFORM: {', '.join(failed)}"
+        reasons = []
         unapplied = self.never_applied()
         if unapplied:
-            return f"INCONCLUSIVE: never applied: {', '.join(unapplied)}"
+            reasons.append(f"never applied: {', '.join(unapplied)}")
+        if self.unproven_operations:
+            reasons.append(f"never answered 2xx: {', '.join(self.unproven_operations)}")
+        if reasons:
+            return "INCONCLUSIVE: " + "; ".join(reasons)
         return "CONFORMS"

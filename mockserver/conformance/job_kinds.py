@@ -15,12 +15,14 @@ from .client import TransportError
 from .contract import GET_VIDEO
 from .findings import Finding
 from .lifecycle import PHASE, LifecycleRun, TrackedJob
+from .next_calls import call_next
 from .traffic import RequestRefused
 
 EVERY_KIND = "every_job_kind_lives"
 UPLOAD_FOUND = "upload_becomes_video"
 SCENES_LISTED = "scene_index_listed"
 LIST_SCENE_INDEXES = "listSceneIndexes"
+UPLOAD_OPERATIONS = (kinds.UPLOAD, "getUploadUrl", "receiveUpload")  # judged only with --upload-url
 
 # The bodies the SDKs send when a caller gives nothing more (Node's: only the keys it sets).
 SDK_BODIES: dict[str, dict[str, Any]] = {
@@ -71,6 +73,7 @@ def judge_every_kind(run: LifecycleRun) -> None:
         run.findings.passed(PHASE, EVERY_KIND)
         if job.terminal.json().get("status") == "done":
             _follow_up(run, job, job.terminal.json().get("data") or {})
+            call_next(run, job, job.terminal.json().get("data") or {})
 
 
 def _follow_up(run: LifecycleRun, job: TrackedJob, data: dict[str, Any]) -> None:

@@ -56,6 +56,10 @@ def summary(findings: Findings, info: RunInfo) -> str:
                 lines.append(f"              {step}")
         if tally.unlisted:
             lines.append(f"          - … and {tally.unlisted} more")
+    if findings.coverage_rows:
+        lines.append("Coverage, by operation (requests sent, 2xx answers seen):")
+        for label, requests, successes, remark in findings.coverage_rows:
+            lines.append(f"  {label:55}  {requests:5} sent  {successes:5} 2xx{f'  ({remark})' if remark else ''}")
     if findings.notes:
         lines.append("Notes:")
         lines.extend(f"  {note.phase}: {note.text}" for note in findings.notes)
@@ -126,6 +130,10 @@ def _fenced(text: str, language: str = "") -> str:
 def write_markdown(path: Path, findings: Findings, info: RunInfo) -> None:
     tallies = _ordered(findings)
     lines = ["# Conformance report", "", f"**{_verdict(findings)}**", "", info.describe() + ".", ""]
+    if findings.coverage_rows:
+        lines += ["## Coverage", "", "| operation | requests | 2xx | |", "|---|---:|---:|---|"]
+        lines += [f"| `{label}` | {requests} | {successes} | {remark} |" for label, requests, successes, remark in findings.coverage_rows]
+        lines.append("")
     lines += ["## Checks", "", "| phase | check | passed | failed |", "|---|---|---:|---:|"]
     for tally in tallies:
         mark = "**FAIL** " if tally.failed else ""

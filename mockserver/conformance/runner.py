@@ -10,9 +10,12 @@ from .auth_probes import probe_auth
 from .callbacks import CALLBACK_JOBS, CallbackPhase
 from .client import Client, TransportError
 from .contract import CREATE_CLIP, DEFAULT_COLLECTION, GET_JOB, GET_VIDEO, LIST_VIDEOS, Contract, load_contract
+from .coverage import Coverage
 from .findings import Finding, Findings, api_key_redactor
-from .job_kinds import expected_checks, judge_every_kind
+from .job_kinds import UPLOAD_OPERATIONS, expected_checks, judge_every_kind
 from .lifecycle import LifecycleRun, clip_bodies, run_lifecycle
+from .next_calls import clean_up
+from .next_calls import expected_checks as next_call_checks
 from .report import RunInfo
 from .schema_config import load_schema
 from .schema_phase import SchemaPhase
@@ -65,6 +68,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
     _check_operations(contract, settings)
     findings = Findings(progress, api_key_redactor(contract.api_key_header, settings.api_key))
     total = JobBudget(0 if settings.read_only else settings.max_jobs)
+    coverage = Coverage(contract)
     policy = TrafficPolicy(
         settings.base,
         rate_limit=settings.rate_limit,
@@ -72,6 +76,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
         job_creation=[(op.method, op.path_pattern()) for op in contract.job_creating_operations()],
         on_wait=progress,
     )
+    policy.on_answer = coverage.record
     # Environment proxies serve remote targets; a local target is reached directly, whatever the environment says.
     client = Client(
         policy,
@@ -89,27 +94,30 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
         schema = load_schema(settings, contract)
         callback_reserve = CALLBACK_JOBS if _callbacks_need_jobs(settings) else 0
         if settings.runs("schema"):
+            # First, while the whole job budget is there: a refused job request gives its job back.
+            probe_auth(contract, client, settings.base, findings)
             progress("schema phase: schemathesis against the contract")
             later_phases = settings.runs("lifecycle") or callback_reserve
             policy.budget = total.share(max(1, total.remaining // 4) if later_phases else total.remaining)
             SchemaPhase(settings, schema, contract, policy, findings).run()
-            probe_auth(contract, client, settings.base, findings)
         videos = _videos(client, contract, settings, findings) if settings.runs("lifecycle") or callback_reserve else []
         if settings.runs("lifecycle") and videos:
             check_sdk_shaped_reads(client, contract, settings.base, findings, videos)
             progress(f"lifecycle phase: clip jobs over {len(videos)} video(s), polled until terminal")
             policy.budget = total.share(max(0, total.remaining - callback_reserve))
             lifecycle = LifecycleRun(settings, contract, client, findings, videos)
-            findings.expect("lifecycle", expected_checks(lifecycle) + tenant_checks(lifecycle))
+            findings.expect("lifecycle", expected_checks(lifecycle) + tenant_checks(lifecycle) + next_call_checks(lifecycle))
             judge_every_kind(lifecycle)  # first: a handful of jobs, before the clip scenarios spend the budget
             run_lifecycle(lifecycle, clip_bodies(schema, contract))
             probe_tenants(lifecycle)
+            clean_up(lifecycle)
         if settings.runs("callbacks") and videos:
             progress("callback phase: jobs with a callback_url on a local receiver")
             policy.budget = total.share(total.remaining)
             CallbackPhase(settings, contract, client, findings, videos).run()
     finally:
         client.close()
+    _judge_coverage(coverage, contract, settings, findings)
     info = RunInfo(
         base_url=settings.base_url,
         spec_path=str(settings.spec_path),
@@ -120,6 +128,24 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
         max_jobs=total.limit,
     )
     return Outcome(findings, info)
+
+
+def _judge_coverage(coverage: Coverage, contract: Contract, settings: ConformSettings, findings: Findings) -> None:
+    """Every operation the run meant to exercise must have answered 2xx at least once: a run with the
+    schema phase (every operation fuzzed) and the lifecycle (every job followed to what the SDKs call next)."""
+    for ref in contract.job_creating_operations() if settings.read_only else ():
+        coverage.excuse(ref.label, "not sent: --read-only")
+    for operation_id in UPLOAD_OPERATIONS if not settings.upload_url else ():
+        if contract.has(operation_id):
+            coverage.excuse(contract.operation(operation_id).label, "not judged without --upload-url")
+    for ref in contract.operations.values():
+        if ref.method == "DELETE" and not settings.upload_url:
+            coverage.excuse(ref.label, "a run deletes only what it uploaded: not judged without --upload-url")
+    findings.coverage_rows = coverage.rows()
+    if settings.runs("schema") and settings.runs("lifecycle"):
+        findings.unproven_operations = coverage.unproven()
+    else:
+        findings.note("coverage", "not gated: only a run with the schema and lifecycle phases means to show every operation working")
 
 
 def _videos(client: Client, contract: Contract, settings: ConformSettings, findings: Findings) -> list[Video]:

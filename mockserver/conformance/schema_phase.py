@@ -92,6 +92,10 @@ class SchemaPhase:
         self.policy = policy
         if settings.read_only and contract.has(CREATE_CLIP):
             schema = schema.exclude(operation_id=CREATE_CLIP)
+        # Generated requests never delete: a deployment's real videos could match a generated id. The
+        # lifecycle deletes only what the run itself uploaded.
+        if any(ref.method == "DELETE" for ref in contract.operations.values()):
+            schema = schema.exclude(method="DELETE")
         self.schema = schema
         self.transport_kwargs: dict[str, Any] = {
             "session": GuardedSession(policy, use_proxies=not settings.target_is_local),

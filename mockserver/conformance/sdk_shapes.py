@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .client import Client, TransportError
-from .contract import DEFAULT_COLLECTION, GET_VIDEO, Contract
+from .contract import DEFAULT_COLLECTION, GET_COLLECTION, GET_VIDEO, Contract
 from .findings import Finding, Findings
 from .traffic import RequestRefused
 from .videos import Video
@@ -21,11 +21,14 @@ PYTHON_SDK_HEADERS = {"content-type": "application/json", "x-videodb-client": "v
 
 
 def check_sdk_shaped_reads(client: Client, contract: Contract, base: str, findings: Findings, videos: list[Video]) -> None:
-    """The SDK's first calls, with its headers: the default collection, then a listed video."""
+    """The SDK's first calls, with its headers: the default collection, a listed video's collection by
+    id (``conn.get_collection(id)``), then the video."""
     findings.expect(PHASE, (SDK_SHAPED,))
     urls = [base + contract.operation(DEFAULT_COLLECTION).fill()]
     if videos:
         video = videos[0]
+        if video.collection_id and contract.has(GET_COLLECTION):
+            urls.append(base + contract.operation(GET_COLLECTION).fill(collection_id=video.collection_id))
         query = f"?collection_id={quote(video.collection_id, safe='')}" if video.collection_id else ""
         urls.append(base + contract.operation(GET_VIDEO).fill(video_id=video.id) + query)
     for url in urls:

@@ -156,6 +156,8 @@ class TrafficPolicy:
         self._sleep = sleep
         self.requests_sent = 0
         self.job_requests_sent = 0
+        # Told of every answer (method, path, status): the run's coverage of the contract.
+        self.on_answer: Callable[[str, str, int], None] | None = None
 
     def creates_job(self, method: str, url: str) -> bool:
         """Whether the request is one of the contract's job-creating operations (the budget counts them)."""
@@ -184,6 +186,8 @@ class TrafficPolicy:
             self.job_requests_sent += creates_job
             answer = transmit()  # an exception keeps a claimed job spent: it may have been created
             status = status_of(answer)
+            if self.on_answer is not None:
+                self.on_answer(method.upper(), self.allow_list.relative_path(url), status)
             if creates_job and 400 <= status < 500:
                 self.budget.refund()
             delay = self._retry_delay(method, status, retry_after_of(answer))

@@ -103,7 +103,10 @@ def test_a_deployment_whose_jobs_never_end_done_is_inconclusive_not_conforming(s
     run = conform(serve(broken.every_job_fails()).url, "--phases", "lifecycle")
     assert run.exit_code == 3, run.output
     assert run.failed_checks == set()
-    never_applied = "lifecycle/compile_and_stream_take_real_shots, lifecycle/done_points_at_requested_video, lifecycle/scene_index_listed, lifecycle/shots_within_video"
+    never_applied = (
+        "lifecycle/compile_and_stream_take_real_shots, lifecycle/done_points_at_requested_video, lifecycle/scene_index_listed, "
+        "lifecycle/sdk_next_calls_served, lifecycle/shots_within_video"
+    )
     assert f"INCONCLUSIVE: never applied: {never_applied}" in run.output
     assert "CONFORMS" not in run.output.replace("DOES NOT CONFORM", "")
     assert run.report.startswith("# Conformance report\n\n**INCONCLUSIVE")
