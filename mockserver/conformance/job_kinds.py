@@ -24,12 +24,21 @@ SCENES_LISTED = "scene_index_listed"
 LIST_SCENE_INDEXES = "listSceneIndexes"
 UPLOAD_OPERATIONS = (kinds.UPLOAD, "getUploadUrl", "receiveUpload")  # judged only with --upload-url
 
-# The bodies the SDKs send when a caller gives nothing more (Node's: only the keys it sets).
+# The bodies Python 0.5.1 sends when a caller gives nothing more: every key, null where unset (a
+# deployment validating against the published spec refuses those nulls). Node's, which leave the keys
+# out, are as the schema phase's minimal examples.
 SDK_BODIES: dict[str, dict[str, Any]] = {
-    kinds.SPOKEN_INDEX: {"index_type": "spoken_word"},
-    kinds.TRANSCRIPT: {"force": False},
-    kinds.SCENE_INDEX: {"extraction_type": "shot", "extraction_config": {}},
+    kinds.SPOKEN_INDEX: {"index_type": "spoken_word", "language_code": None, "segmentation_type": "sentence", "force": False, "callback_url": None},
+    kinds.TRANSCRIPT: {"force": False, "language_code": None},
+    kinds.SCENE_INDEX: {
+        "extraction_type": "shot",
+        "extraction_config": {},
+        "metadata": {},
+        **dict.fromkeys(("prompt", "model_name", "model_config", "name", "scenes", "callback_url", "sandbox_id")),
+    },
 }
+# An upload as Python sends it: all five keys.
+PYTHON_UPLOAD_KEYS = ("name", "description", "callback_url", "media_type")
 
 
 def kinds_to_judge(run: LifecycleRun) -> list[str]:
@@ -61,7 +70,7 @@ def judge_every_kind(run: LifecycleRun) -> None:
         if not run.can_create():
             run.findings.note(PHASE, f"{kind} jobs not judged: the job budget was spent")
             continue
-        body = {"url": run.settings.upload_url} if kind == kinds.UPLOAD else dict(SDK_BODIES[kind])
+        body = {"url": run.settings.upload_url, **dict.fromkeys(PYTHON_UPLOAD_KEYS)} if kind == kinds.UPLOAD else dict(SDK_BODIES[kind])
         job = run.create(body, video, kind=kind)
         if job is not None:
             started.append(job)

@@ -311,6 +311,17 @@ def one_namespace_for_every_key() -> Deployment:
     return Deployment(on_request=on_request)
 
 
+def refuses_the_node_client() -> Deployment:
+    """A gateway that lets only the Python SDK's client header through: Node's calls get a 403."""
+
+    def on_request(seen: Seen) -> Seen | Reply:
+        if seen.headers.get("x-videodb-client", "").startswith("videodb-node"):
+            return Reply(403, json.dumps({"success": False, "message": "client not allowed"}).encode())
+        return seen
+
+    return Deployment(on_request=on_request)
+
+
 def polls_ignore_auth() -> Deployment:
     """Answers a job poll whatever key it carries, as if the run's own key had asked."""
 

@@ -57,6 +57,7 @@ LIFECYCLE_FAULTS = [
     (broken.reissues_job_ids, "job_ids_unique"),
     (broken.scores_out_of_range, "answer_matches_contract"),
     (broken.refuses_gets_with_a_content_type, "sdk_shaped_requests_accepted"),
+    (broken.refuses_the_node_client, "sdk_shaped_requests_accepted"),
     (broken.refuses_every_compile, "compile_and_stream_take_real_shots"),
     (broken.uploads_answer_no_id, "state_shape"),
     (broken.transcripts_without_words, "state_shape"),
