@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import videodb
-from videodb.exceptions import InvalidRequestError
+from videodb.exceptions import AuthenticationError, InvalidRequestError
 
 from mockserver import Control
 from mockserver.app import Settings, create_app
@@ -43,6 +43,7 @@ def _calls(namespace) -> list[dict]:
         ({"code": 429}, InvalidRequestError, 1),  # not retried
         ({"code": 500}, InvalidRequestError, 1),
         ({"code": 404}, InvalidRequestError, 1),
+        ({"code": 401}, AuthenticationError, 1),
         ({"drop": "close"}, "ok", 2),  # a lost connection is retried once
         ({"drop": "reset"}, "ok", 2),
         ({"drop": "close", "times": 2}, InvalidRequestError, 2),
