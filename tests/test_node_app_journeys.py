@@ -67,6 +67,9 @@ def test_an_upload_by_url_is_a_listed_copy_of_the_football_video(live_server):
     assert walk["listed"] and walk["video_ids"] == [*FIXTURE_VIDEOS, video["id"]]
     # Node answers generateStream() from the upload's own stream_url: it must be on this server.
     assert _result(walk["stream"]) == video["streamUrl"] and video["streamUrl"].startswith(live_server.url + "/")
+    shots = _result(walk["clip"])
+    assert shots and all(shot["video_id"] == video["id"] for shot in shots), "a clip of the upload is made of the upload"
+    assert any("goal" in shot["text"].lower() or "penalt" in shot["text"].lower() for shot in shots)
 
 
 def test_an_upload_by_file_goes_through_the_upload_url_and_is_named_after_the_file(live_server):

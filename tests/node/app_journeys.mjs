@@ -45,8 +45,11 @@ const journeys = {
     const collection = await conn.getCollection();
     const uploaded = await collection.uploadURL(name === undefined ? { url } : { url, name });
     const listed = (await collection.getVideos()).map(v => v.id);
-    const stream = uploaded?.constructor?.name === 'Video' ? await attempt(() => uploaded.generateStream()) : null;
-    return { media: media(uploaded), listed: listed.includes(uploaded?.id), video_ids: listed, stream };
+    const isVideo = uploaded?.constructor?.name === 'Video';
+    const stream = isVideo ? await attempt(() => uploaded.generateStream()) : null;
+    // An uploaded video is clipped like a fixture one: its shots come from the template's transcript.
+    const clip = isVideo ? await attempt(async () => (await uploaded.clip('every goal and the penalty')).shots.map(shotSummary)) : null;
+    return { media: media(uploaded), listed: listed.includes(uploaded?.id), video_ids: listed, stream, clip };
   },
 
   // 3.1 coll.uploadFile({filePath}): upload_url, the multipart POST to it, then the upload by that URL.
