@@ -31,8 +31,10 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16384)
 def terms(text: str) -> frozenset[str]:
-    """The meaningful, normalised words of a text."""
+    """The meaningful, normalised words of a text. Cached: uploads share their template's transcript
+    lines, so a search over many videos reads the same few texts again and again."""
     return frozenset(_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS)
 
 

@@ -15,6 +15,7 @@ from .model import Shot, Video
 from .search import rank
 
 NEEDS_SPOKEN = "index_spoken_words()"
+MAX_COLLECTION_DOCS = 1_000  # docs in one collection search answer, over all its videos
 NEEDS_SCENES = "index_scenes()"
 
 
@@ -83,9 +84,18 @@ class Searches:
         return ([found] if found.docs else []), []
 
     def in_collection(self, key: str, collection_id: str, query: Query, v2: bool) -> tuple[list[Found], list[SearchWarning]]:
-        """Every indexed video of the collection, one result each; legacy search needs at least one index."""
+        """Every indexed video of the collection, one result each; legacy search needs at least one index.
+        At most MAX_COLLECTION_DOCS docs in all, the videos in the collection's order: a bound on the answer."""
         videos = self.catalog.videos(key, collection_id)
-        searched = [f for f in (self._found(key, v, query) for v in videos) if f is not None]
+        searched = []
+        room = MAX_COLLECTION_DOCS
+        for video in videos:
+            if room <= 0:
+                break
+            found = self._found(key, video, query._replace(limit=min(query.limit, room)))
+            if found is not None:
+                searched.append(found)
+                room -= len(found.docs)
         if not searched:
             call = NEEDS_SCENES if query.on_scenes else NEEDS_SPOKEN
             if not v2:

@@ -214,6 +214,17 @@ def test_a_time_based_scene_index_keeps_at_most_its_bound_of_windows(client):
     assert len(records) <= 1000 and records[-1]["end"] == 188
 
 
+def test_a_collection_search_answers_at_most_its_bound_of_docs(client):
+    from mockserver.searches import MAX_COLLECTION_DOCS
+
+    for _ in range(60):  # 60 indexed copies of the football match: far more matching lines than the bound
+        video = _finish(client, client.post("/collection/default/upload", json=PYTHON_UPLOAD))["data"]["id"]
+        _finish(client, client.post(f"/video/{video}/index", json={}))
+    answer = client.post("/collection/default/search", json={"query": "e", "search_type": "keyword", "result_threshold": 1000})
+    results = answer.json()["data"]["results"]
+    assert sum(len(r["docs"]) for r in results) == MAX_COLLECTION_DOCS and len(results) > 40
+
+
 def test_the_same_seed_gives_the_same_ids_and_bodies():
     def journey() -> list[bytes]:
         with TestClient(create_app(Settings(seed=7)), headers=AUTH) as client:

@@ -272,7 +272,7 @@ def _k(number: int) -> str:
 def test_the_limits_table_states_the_defaults_the_code_has():
     import yaml
 
-    from mockserver import app, fixtures, journal, preferences
+    from mockserver import app, fixtures, journal, preferences, searches
     from mockserver.callback_policy import CallbackPolicy
     from mockserver.connection_limits import ConnectionLimits
     from mockserver.kinds import scene_index
@@ -292,6 +292,7 @@ def test_the_limits_table_states_the_defaults_the_code_has():
         "`prompt`, `callback_url`": [_k(clip["prompt"]["maxLength"]), _k(clip["callback_url"]["maxLength"])],
         "jobs": [f"{_k(store.max_jobs)} in all", f"{_k(store.max_jobs_per_namespace)} per key"],
         "a file posted to an upload URL": [f"{settings.upload_limit // 2**20} MiB"],
+        "a collection search's answer": [f"{_k(searches.MAX_COLLECTION_DOCS)} docs"],
         "a key's own media (its library)": [
             f"{_k(library.uploads_per_key)} uploaded videos",
             f"{library.upload_slots_per_key} unused upload URLs",
