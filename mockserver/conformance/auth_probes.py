@@ -55,6 +55,6 @@ def probe_auth(contract: Contract, client: Client, base: str, findings: Findings
             elif contract_rules.not_an_error_body(answer.json(), answer.response_headers.get("content-type", "")):
                 problem = "answered 401 without the contract's JSON error body"
             if problem is None:
-                findings.passed(PHASE, CHECK)
+                findings.passed(PHASE, CHECK, ref.label)
             else:
-                findings.fail(Finding(PHASE, CHECK, subject, problem, answer.describe(), (answer.curl(),)))
+                findings.fail(Finding(PHASE, CHECK, subject, problem, answer.describe(), (answer.curl(),), ref.label))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -19,6 +20,7 @@ class Finding:
     summary: str  # one line
     evidence: str = ""  # requests and answers that show it
     reproduction: tuple[str, ...] = ()  # curl commands, oldest first
+    operation: str | None = None  # the contract's operation it is about ("GET /video/{video_id}"), when one
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -30,6 +32,7 @@ class CheckTally:
     phase: str
     check: str
     passed: int = 0
+    passed_by_operation: Counter[str] = field(default_factory=Counter)  # of those passes told their operation
     failures: list[Finding] = field(default_factory=list)
     occurrences: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
     unlisted: int = 0  # failures beyond DISTINCT_FAILURES_KEPT
@@ -75,9 +78,12 @@ class Findings:
             self._tallies[key] = CheckTally(phase, check)
         return self._tallies[key]
 
-    def passed(self, phase: str, check: str) -> None:
+    def passed(self, phase: str, check: str, operation: str | None = None) -> None:
         with self._lock:
-            self._tally(phase, check).passed += 1
+            tally = self._tally(phase, check)
+            tally.passed += 1
+            if operation is not None:
+                tally.passed_by_operation[operation] += 1
 
     def fail(self, finding: Finding) -> None:
         finding = replace(

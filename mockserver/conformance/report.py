@@ -82,6 +82,25 @@ def _finding_text(tally: CheckTally, finding: Finding) -> str:
     return "\n".join(parts)
 
 
+def _by_operation(tally: CheckTally) -> list[tuple[str | None, int, list[Finding], int]]:
+    """(operation, passes, failures, failure count) per operation the check judged, one case per check per
+    operation; a check whose results name no operation (a job's, a callback's) stays one case."""
+    operations = set(tally.passed_by_operation) | {f.operation for f in tally.failures if f.operation is not None}
+    if not operations:
+        return [(None, tally.passed, tally.failures, tally.failed)]
+    rows: list[tuple[str | None, int, list[Finding], int]] = []
+    for operation in sorted(operations):
+        failures = [f for f in tally.failures if f.operation == operation]
+        rows.append((operation, tally.passed_by_operation[operation], failures, sum(_count(tally, f) for f in failures)))
+    rest = [f for f in tally.failures if f.operation is None]
+    unattributed = tally.passed - sum(tally.passed_by_operation.values())
+    if rest or unattributed:
+        rows.append((None, unattributed, rest, sum(_count(tally, f) for f in rest) + tally.unlisted))
+    elif tally.unlisted:  # failures beyond those kept, whose operation is not known
+        rows.append((None, 0, [], tally.unlisted))
+    return rows
+
+
 def write_junit(path: Path, findings: Findings, info: RunInfo) -> None:
     tallies = _ordered(findings)
     root = ET.Element("testsuites", name="mockserver conform", time=f"{info.seconds:.3f}")
@@ -95,11 +114,13 @@ def write_junit(path: Path, findings: Findings, info: RunInfo) -> None:
         suite = ET.SubElement(root, "testsuite", name=phase)
         failed_here = 0
         for tally in in_phase:
-            case = ET.SubElement(suite, "testcase", classname=f"conform.{phase}", name=tally.check)
-            if tally.failed:
-                failed_here += 1
-                failure = ET.SubElement(case, "failure", type=tally.check, message=_xml_text(f"{tally.failed} failure(s), {tally.passed} passed"))
-                failure.text = _xml_text("\n\n".join(_finding_text(tally, finding) for finding in tally.failures))
+            for operation, passed, found, failed in _by_operation(tally):
+                name = tally.check if operation is None else f"{tally.check} [{operation}]"
+                case = ET.SubElement(suite, "testcase", classname=f"conform.{phase}", name=name)
+                if failed:
+                    failed_here += 1
+                    failure = ET.SubElement(case, "failure", type=tally.check, message=_xml_text(f"{failed} failure(s), {passed} passed"))
+                    failure.text = _xml_text("\n\n".join(_finding_text(tally, finding) for finding in found))
         for check in unapplied:  # the reason the verdict is INCONCLUSIVE
             case = ET.SubElement(suite, "testcase", classname=f"conform.{phase}", name=check)
             ET.SubElement(case, "skipped", message="never applied: this run could not check it")

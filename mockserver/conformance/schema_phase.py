@@ -170,7 +170,7 @@ class SchemaPhase:
         except _StopRun as stop:
             stopped = f" (stopped: {stop.reason})"
         except Exception as error:  # hypothesis or schemathesis gave up on this operation: it went untested
-            self.findings.fail(Finding(PHASE, UNTESTABLE, operation.label, f"could not be fuzzed: {type(error).__name__}: {error}"[:300]))
+            self.findings.fail(Finding(PHASE, UNTESTABLE, operation.label, f"could not be fuzzed: {type(error).__name__}: {error}"[:300], operation=operation.label))
         self.findings.say(f"schema: {operation.label}: {self._cases_sent - sent_before} cases{stopped}")
 
     def _run_stateful(self, deadline: float) -> None:
@@ -241,7 +241,7 @@ class SchemaPhase:
             self._cases_sent += 1
             evidence = str(error)[:EVIDENCE_LIMIT]
             summary = f"no answer: {type(error).__name__}"
-            self.findings.fail(Finding(PHASE, NO_ANSWER, case.operation.label, summary, evidence, (case.as_curl_command(),)))
+            self.findings.fail(Finding(PHASE, NO_ANSWER, case.operation.label, summary, evidence, (case.as_curl_command(),), case.operation.label))
             return None
         self._cases_sent += 1
         return response
@@ -263,10 +263,10 @@ class SchemaPhase:
         for name, _ in checks:
             outcome = outcomes.get(name)
             if outcome is None:
-                self.findings.passed(PHASE, name)
+                self.findings.passed(PHASE, name, label)
             elif isinstance(outcome, requests.RequestException):
                 summary = f"a probe of {name} got no answer: {type(outcome).__name__}"
-                self.findings.fail(Finding(PHASE, NO_ANSWER, label, summary, str(outcome)[:EVIDENCE_LIMIT]))
+                self.findings.fail(Finding(PHASE, NO_ANSWER, label, summary, str(outcome)[:EVIDENCE_LIMIT], operation=label))
             elif not isinstance(outcome, RequestRefused):  # a refused probe judged nothing
                 for failure in _failures_of(name, label, outcome):
                     self._record(name, case, response, failure, recorder)
@@ -301,7 +301,8 @@ class SchemaPhase:
         answered = (recorder.find_response(case_id=failure.case_id) if failure.case_id else None) or response
         body = answered.content[:600].decode("utf-8", errors="replace") if answered.content else ""
         evidence = f"{failure.message}"[:EVIDENCE_LIMIT] + f"\nanswer: {answered.status_code} {body}"
-        self.findings.fail(Finding(PHASE, check, case.operation.label, failure.title, evidence.strip(), _reproduction(recorder, case, failure)))
+        label = case.operation.label
+        self.findings.fail(Finding(PHASE, check, label, failure.title, evidence.strip(), _reproduction(recorder, case, failure), label))
 
 
 def _failures_of(name: str, operation: str, error: BaseException) -> list[Failure]:

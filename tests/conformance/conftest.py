@@ -42,13 +42,27 @@ class ConformRun:
     def failed_checks(self) -> set[str]:
         if self.junit is None:
             return set()
-        return {case.get("name", "") for case in self.junit.iter("testcase") if case.find("failure") is not None}
+        return {_check_of(case) for case in self.junit.iter("testcase") if case.find("failure") is not None}
 
     @property
     def passed_checks(self) -> set[str]:
         if self.junit is None:
             return set()
-        return {case.get("name", "") for case in self.junit.iter("testcase") if len(case) == 0}
+        return {_check_of(case) for case in self.junit.iter("testcase") if len(case) == 0}
+
+    def cases_of(self, check: str) -> dict[str, str]:
+        """The JUnit cases of one check, by name, with "passed", "failure" or "skipped"."""
+        assert self.junit is not None
+        return {
+            case.get("name", ""): case[0].tag if len(case) else "passed"
+            for case in self.junit.iter("testcase")
+            if _check_of(case) == check
+        }
+
+
+def _check_of(case: ET.Element) -> str:
+    """A JUnit case's check: its name, less the operation in brackets (one case per check per operation)."""
+    return case.get("name", "").split(" [", 1)[0]
 
 
 @pytest.fixture

@@ -97,6 +97,8 @@ def test_a_broken_schema_contract_is_caught_by_its_check(serve, conform, deploym
     assert run.exit_code == 1, run.output
     assert check in run.failed_checks, run.output
     assert "curl " in run.report, "each failure comes with a curl reproduction"
+    cases = run.cases_of(check)
+    assert any(state == "failure" and "[" in name for name, state in cases.items()), "one JUnit case per check per operation"
     assert "$VIDEODB_API_KEY" in run.report and "sk-conformance" not in run.report, "the key stays out of reports"
 
 
