@@ -195,6 +195,11 @@ def test_the_fixture_example_passes_check(tmp_path):
     (tmp_path / "news.yaml").write_text(block_with("yaml", "api_keys: [sk-team-a]").text)
     result = subprocess.run([sys.executable, "-m", "mockserver", "check", "--fixtures", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    from mockserver.fixtures import load_fixtures
+
+    fixtures = load_fixtures(tmp_path)
+    assert fixtures.source_urls == {"https://media.example.com/evening.mp4": "m-news-1"}
+    assert [(rule.kind, rule.url_contains, rule.outcome.message) for rule in fixtures.job_rules] == [("upload", "draft", "Upload failed: drafts are not accepted")]
 
 
 def test_the_fault_rules_example_loads(tmp_path):
