@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import hypothesis
+from hypothesis.errors import Unsatisfiable
 import requests
 from schemathesis.core.errors import NoLinksFound, SerializationNotPossible
 from schemathesis.core.failures import Failure, FailureGroup
@@ -48,10 +49,6 @@ class _StopRun(KeyboardInterrupt):
 
 class _OutOfTime(_StopRun):
     reason = "the time budget ran out"
-
-
-class _BudgetSpent(_StopRun):
-    reason = "the job budget was spent"
 
 
 class _NoAnswer(_StopRun):
@@ -192,6 +189,8 @@ class SchemaPhase:
         except NoLinksFound:
             self.findings.note(PHASE, "no OpenAPI links between the selected operations: no stateful sequences")
             return
+        except Unsatisfiable:  # every sequence drawn needed a job, and none was left
+            stopped = " (stopped: the job budget was spent)"
         except _StopRun as stop:
             stopped = f" (stopped: {stop.reason})"
         except Exception as error:  # the state machine itself broke down: the sequences went untested
@@ -208,7 +207,10 @@ class SchemaPhase:
                 try:
                     response = phase._send(case)
                 except JobBudgetSpent:
-                    raise _BudgetSpent from None  # every later step would need the job that was not created
+                    # This sequence's later steps would need the job that was not created: it ends here, and
+                    # the sequences that create no job go on.
+                    phase._not_sent_for_budget += 1
+                    hypothesis.reject()
                 if response is None:
                     raise _NoAnswer
                 return response

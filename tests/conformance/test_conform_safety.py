@@ -70,3 +70,13 @@ def test_the_same_seed_sends_the_same_requests(serve, conform):
 
 def test_another_seed_sends_other_requests(serve, conform):
     assert _requests_of_a_run(serve, conform, "7", "lifecycle") != _requests_of_a_run(serve, conform, "8", "lifecycle")
+
+
+def test_a_spent_budget_ends_only_the_sequences_that_need_a_job(serve, conform):
+    deployment = broken.Deployment()
+    run = conform(serve(deployment).url, "--phases", "schema", "--max-jobs", "1", "--stateful-examples", "10")
+    assert run.exit_code == 0, run.output
+    sequences = re.search(r"sequences through the links: (\d+) cases(.*)", run.output)
+    assert sequences is not None and "stopped" not in sequences.group(2), run.output
+    assert int(sequences.group(1)) > 10, "the sequences that create no job went on after the budget was spent"
+    assert _jobs_created(deployment) <= 1
