@@ -27,6 +27,9 @@ class LibraryLimits:
     scene_indexes_per_key: int = 1_000
     scene_indexes: int = 10_000  # in all
     keys: int = 1_000  # the least recently used key's shelf is forgotten whole
+    # Keys forgotten whole by the bound above whose id counters are remembered, so that a returning key
+    # never hands out an id it gave before (an old upload job's answer names that id).
+    remembered_keys: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +78,19 @@ class Library:
         self._shelves: OrderedDict[str, _Shelf] = OrderedDict()
         self._slot_keys: dict[str, str] = {}  # token -> key, for the upload target (it has no key)
         self._uploads = self._upload_text = self._scene_indexes = 0  # in all, for the bounds in all
+        self._retired: OrderedDict[str, dict[str, int]] = OrderedDict()  # evicted key -> its id counters
 
     # Shelves ------------------------------------------------------------------------------------
     def _shelf(self, key: str) -> _Shelf:
         shelf = self._shelves.get(key)
         if shelf is None:
-            shelf = self._shelves[key] = _Shelf()
+            shelf = self._shelves[key] = _Shelf(counters=self._retired.pop(key, {}))
             while len(self._shelves) > self.limits.keys:
-                self._drop(*self._shelves.popitem(last=False))
+                evicted, dropped = self._shelves.popitem(last=False)
+                self._drop(evicted, dropped)
+                self._retired[evicted] = dropped.counters  # its ids go on where they stopped
+                while len(self._retired) > self.limits.remembered_keys:
+                    self._retired.popitem(last=False)
         else:
             self._shelves.move_to_end(key)
         return shelf
@@ -98,8 +106,10 @@ class Library:
         if key is None:
             self._shelves.clear()
             self._slot_keys.clear()
+            self._retired.clear()
             self._uploads = self._upload_text = self._scene_indexes = 0
             return
+        self._retired.pop(key, None)  # a reset, asked for, starts the key's ids again
         shelf = self._shelves.pop(key, None)
         if shelf is not None:
             self._drop(key, shelf)

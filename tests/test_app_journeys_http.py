@@ -225,6 +225,17 @@ def test_a_collection_search_answers_at_most_its_bound_of_docs(client):
     assert sum(len(r["docs"]) for r in results) == MAX_COLLECTION_DOCS and len(results) > 40
 
 
+def test_a_key_whose_library_was_evicted_never_hands_out_an_upload_id_again():
+    recorder = ContractRecorder(create_app(Settings(library=LibraryLimits(keys=1))))
+    with TestClient(recorder) as client:
+        first = _poll_as(client, client.post("/collection/default/upload", json=PYTHON_UPLOAD, headers={"x-access-token": "sk-test-a"}), "sk-test-a")
+        _poll_as(client, client.post("/collection/default/upload", json=PYTHON_UPLOAD, headers={"x-access-token": "sk-test-b"}), "sk-test-b")
+        assert client.get(f"/video/{first}", headers={"x-access-token": "sk-test-a"}).status_code == 404, "a's library was evicted"
+        again = _poll_as(client, client.post("/collection/default/upload", json=PYTHON_UPLOAD, headers={"x-access-token": "sk-test-a"}), "sk-test-a")
+        assert again != first
+    assert_conforms(recorder)
+
+
 def test_the_same_seed_gives_the_same_ids_and_bodies():
     def journey() -> list[bytes]:
         with TestClient(create_app(Settings(seed=7)), headers=AUTH) as client:

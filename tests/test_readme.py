@@ -304,7 +304,7 @@ def test_the_limits_table_states_the_defaults_the_code_has():
             f"{_k(library.scene_indexes_per_key)} scene indexes per key",
             f"{_k(library.uploads)} uploads, {library.upload_text_bytes // 2**20} MiB",
             f"{_k(library.scene_indexes)} scene indexes in all",
-            f"{_k(library.keys)} keys",
+            f"{_k(library.keys)} keys (and {_k(library.remembered_keys)} evicted keys' id counters)",
             f"{_k(scene_index.MAX_RECORDS)} time windows",
         ],
         "keys with state": [_k(store.max_namespaces), f"{_k(store.remembered_keys)} evicted"],
