@@ -63,7 +63,7 @@ class Emulator:
         self.clips = ClipKind(seed)
         self.uploads_kind = UploadKind(seed, self.library)
         spoken, scenes, transcripts = SpokenIndexKind(self.library), SceneIndexKind(self.library), TranscriptKind()
-        self._rule_takers = (self.uploads_kind.rules, spoken.rules, scenes.rules, transcripts.rules)
+        self._rule_takers = (spoken.rules, scenes.rules, transcripts.rules)  # uploads take theirs in use_fixtures
         self.faults = FaultBook()  # answer faults set through the control API, per key, and by fault rules
         self._extra_fault_rules = fault_rules  # from --faults FILE, after the fixtures' own
         self._use_fixtures(fixtures)

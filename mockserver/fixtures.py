@@ -8,6 +8,7 @@ match ``fixture_schema.yaml``; their lists are then merged and checked as a whol
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,19 @@ def _rule(where: str, raw: dict[str, Any], reasons: list[str]) -> ClipRule | Non
     )
 
 
+def _uniquely_named(
+    path: Path, document: dict[str, Any], section: str, names: set[str], reasons: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rules of a section whose name no earlier rule took (clip and job rules share one namespace)."""
+    for i, raw in enumerate(document.get(section, [])):
+        where = f"{path.name}: {section}[{i}]"
+        if raw["name"] in names:
+            reasons.append(f"{where}.name: duplicate rule name {raw['name']!r}")
+            continue
+        names.add(raw["name"])
+        yield where, raw
+
+
 def _job_rule(raw: dict[str, Any]) -> JobRule:
     match = raw.get("match", {})
     return JobRule(
@@ -225,19 +239,9 @@ def load_fixtures(folder: str | Path) -> Fixtures:
             _check_spans(f"{where}.scenes", video.scenes, video.length, reasons)
             videos[video.id] = video
         fault_rules.extend(_fault_rules(path, document, reasons))
-        for i, raw in enumerate(document.get("job_rules", [])):
-            where = f"{path.name}: job_rules[{i}]"
-            if raw["name"] in rule_names:
-                reasons.append(f"{where}.name: duplicate rule name {raw['name']!r}")
-                continue
-            rule_names.add(raw["name"])
+        for where, raw in _uniquely_named(path, document, "job_rules", rule_names, reasons):
             job_rules.append((where, _job_rule(raw)))
-        for i, raw in enumerate(document.get("clip_rules", [])):
-            where = f"{path.name}: clip_rules[{i}]"
-            if raw["name"] in rule_names:
-                reasons.append(f"{where}.name: duplicate rule name {raw['name']!r}")
-                continue
-            rule_names.add(raw["name"])
+        for where, raw in _uniquely_named(path, document, "clip_rules", rule_names, reasons):
             rule = _rule(where, raw, reasons)
             if rule is not None:
                 rules.append((where, rule))

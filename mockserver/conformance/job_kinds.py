@@ -11,17 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import job_contract as kinds
-from .client import TransportError
 from .contract import GET_VIDEO
-from .findings import Finding
 from .lifecycle import PHASE, LifecycleRun, TrackedJob
-from .next_calls import call_next
-from .traffic import RequestRefused
+from .next_calls import LIST_SCENE_INDEXES, SCENES_LISTED, UPLOAD_FOUND, call_next
 
 EVERY_KIND = "every_job_kind_lives"
-UPLOAD_FOUND = "upload_becomes_video"
-SCENES_LISTED = "scene_index_listed"
-LIST_SCENE_INDEXES = "listSceneIndexes"
 UPLOAD_OPERATIONS = (kinds.UPLOAD, "getUploadUrl", "receiveUpload")  # judged only with --upload-url
 
 # The bodies Python 0.5.1 sends when a caller gives nothing more: every key, null where unset (a
@@ -81,35 +75,5 @@ def judge_every_kind(run: LifecycleRun) -> None:
         run.findings.say(f"lifecycle: {job.subject} ended {job.terminal.json().get('status')}")
         run.findings.passed(PHASE, EVERY_KIND)
         if job.terminal.json().get("status") == "done":
-            _follow_up(run, job, job.terminal.json().get("data") or {})
             call_next(run, job, job.terminal.json().get("data") or {})
 
-
-def _follow_up(run: LifecycleRun, job: TrackedJob, data: dict[str, Any]) -> None:
-    """What an SDK does with the result next must work: fetch the uploaded video; list the scene index."""
-    if job.kind == kinds.UPLOAD and str(data.get("id", "")).startswith("m-") and run.contract.has(GET_VIDEO):
-        url = run.settings.base + run.contract.operation(GET_VIDEO).fill(video_id=data["id"])
-        _expect(run, job, UPLOAD_FOUND, url, lambda body: (body.get("data") or {}).get("id") == data["id"], f"the uploaded video {data['id']}")
-    if job.kind == kinds.SCENE_INDEX and run.contract.has(LIST_SCENE_INDEXES):
-        url = run.settings.base + run.contract.operation(LIST_SCENE_INDEXES).fill(video_id=job.video.id)
-        wanted = data.get("scene_index_id")
-
-        def listed(body: dict[str, Any]) -> bool:
-            indexes = (body.get("data") or {}).get("scene_indexes")
-            return isinstance(indexes, list) and any(isinstance(i, dict) and i.get("scene_index_id") == wanted for i in indexes)
-
-        _expect(run, job, SCENES_LISTED, url, listed, f"scene index {wanted} among the video's scene indexes")
-
-
-def _expect(run: LifecycleRun, job: TrackedJob, check: str, url: str, holds: Any, what: str) -> None:
-    try:
-        answer = run.client.get(url)
-    except (TransportError, RequestRefused) as error:
-        run.findings.fail(Finding(PHASE, check, job.subject, f"no answer for {what}: {error}"))
-        return
-    body = answer.json() if answer.status == 200 else None
-    if isinstance(body, dict) and holds(body):
-        run.findings.passed(PHASE, check)
-        return
-    problem = f"{what} was not found after the job ended done: GET answered {answer.status} {answer.describe(300)}"
-    run.findings.fail(Finding(PHASE, check, job.subject, problem, job.evidence(), (*job.reproduction(), answer.curl())))

@@ -12,6 +12,7 @@ import itertools
 import math
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,14 @@ class LifecycleRun:
             return True
         self.findings.fail(Finding(PHASE, check, job.subject, problem, job.evidence(), job.reproduction()))
         return False
+
+    def ask(self, job: TrackedJob, check: str, what: str, send: Callable[[], Exchange]) -> Exchange | None:
+        """``send``'s answer, for a probe about ``job``; None, failing ``check``, when no answer came."""
+        try:
+            return send()
+        except (TransportError, RequestRefused) as error:
+            self.findings.fail(Finding(PHASE, check, job.subject, f"no answer for {what}: {error}"))
+            return None
 
     def can_create(self) -> bool:
         return self.client.policy.budget.remaining > 0

@@ -7,11 +7,9 @@ video the run uploaded must be neither fetched nor listed under the other key.
 from __future__ import annotations
 
 from . import job_contract as kinds
-from .client import TransportError
 from .contract import GET_VIDEO, LIST_VIDEOS
 from .findings import Finding
 from .lifecycle import PHASE, LifecycleRun, TrackedJob
-from .traffic import RequestRefused
 
 CHECK = "tenants_kept_apart"
 
@@ -37,16 +35,8 @@ def probe_tenants(run: LifecycleRun) -> None:
             _not_listed(run, job, data["id"], data.get("collection_id"), other)
 
 
-def _ask(run: LifecycleRun, job: TrackedJob, what: str, url: str, key: str):  # -> Exchange | None
-    try:
-        return run.client.get_as(url, key)
-    except (TransportError, RequestRefused) as error:
-        run.findings.fail(Finding(PHASE, CHECK, job.subject, f"no answer for {what} under the other key: {error}"))
-        return None
-
-
 def _refused(run: LifecycleRun, job: TrackedJob, what: str, url: str, key: str) -> None:
-    answer = _ask(run, job, what, url, key)
+    answer = run.ask(job, CHECK, f"{what} under the other key", lambda: run.client.get_as(url, key))
     if answer is None:
         return
     if answer.status in (401, 404):
@@ -60,7 +50,7 @@ def _not_listed(run: LifecycleRun, job: TrackedJob, video_id: str, collection_id
     url = run.settings.base + run.contract.operation(LIST_VIDEOS).fill()
     if isinstance(collection_id, str):
         url += f"?collection_id={collection_id}"
-    answer = _ask(run, job, "the video list", url, key)
+    answer = run.ask(job, CHECK, "the video list under the other key", lambda: run.client.get_as(url, key))
     if answer is None:
         return
     body = answer.json()
