@@ -8,10 +8,13 @@ from typing import Any
 from . import __version__
 from .emulator import Emulator
 from .engine import JobEngine
+from .errors import InvalidInput
 from .faults import FaultRule, answer_fault
+from .given_answers import GivenAnswer, given_answer
 from .handlers import Answer, Call, Handler
 from .jobs import Job
 from .outcomes import CALLBACK_TERMS, TOP_TERMS, JobStatus, Outcome, patch_from
+from .spec import Operation
 
 _DONE: Answer = {"success": True}
 
@@ -41,9 +44,31 @@ def _job(engine: JobEngine, job: Job, now: float) -> dict[str, Any]:
     return body
 
 
+def _checked_answer(raw: dict[str, Any], where: str, operations: dict[str, Operation], check: bool) -> GivenAnswer:
+    """A given answer, checked against the contract's answer for its operation and status unless
+    ``check`` is false (to reproduce an answer the contract does not allow)."""
+    operation = operations.get(raw["operation"])
+    if operation is None:
+        raise InvalidInput(f"{where}.operation", "must be an operationId of openapi.yaml")
+    status = raw.get("status", 200)
+    if "job_id" in raw and "job_id" not in {p.name for p in operation.parameters}:
+        raise InvalidInput(f"{where}.job_id", f"goes only with an operation that has a job id ({operation.operation_id} has none)")
+    if check:
+        validator = operation.answer_validators.get(status)
+        if validator is None:
+            declared = ", ".join(str(s) for s in sorted(operation.answer_validators))
+            raise InvalidInput(f"{where}.status", f"{operation.operation_id} declares no JSON answer {status} (it declares {declared}); send check=false to give it anyway")
+        error = next(validator.iter_errors(raw["body"]), None)
+        if error is not None:
+            place = "".join(f"[{p!r}]" for p in error.instance_path)
+            raise InvalidInput(f"{where}.body{place}", f"breaks the contract's {status} answer of {operation.operation_id}: {error.message[:300]}")
+    return given_answer(operation.operation_id, status, raw["body"], raw.get("times", 1), raw.get("job_id"), check)
+
+
 class AdminHandlers:
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Emulator, operations: tuple[Operation, ...] = ()) -> None:
         self.emulator = emulator
+        self.operations = {operation.operation_id: operation for operation in operations}  # the VideoDB API's
         self.engine = emulator.engine
         self._reloading = asyncio.Lock()  # one reload at a time, applied in the order asked
 
@@ -63,6 +88,9 @@ class AdminHandlers:
             "listFaults": self.list_faults,
             "addFault": self.add_fault,
             "clearFaults": self.clear_faults,
+            "listGivenAnswers": self.list_given_answers,
+            "giveAnswers": self.give_answers,
+            "clearGivenAnswers": self.clear_given_answers,
             "getClock": self.get_clock,
             "setClock": self.set_clock,
             "advanceClock": self.advance_clock,
@@ -149,6 +177,20 @@ class AdminHandlers:
 
     def clear_faults(self, call: Call) -> Answer:
         self.emulator.faults.clear(call.params["key"])
+        return _DONE
+
+    def list_given_answers(self, call: Call) -> Answer:
+        answers = [answer.describe() for answer in self.emulator.given.answers(call.params["key"])]
+        return {"success": True, "data": {"answers": answers}}
+
+    def give_answers(self, call: Call) -> Answer:
+        check = call.body.get("check", True)
+        answers = [_checked_answer(raw, f"body.answers[{i}]", self.operations, check) for i, raw in enumerate(call.body["answers"])]
+        self.emulator.given.add(call.params["key"], answers)
+        return self.list_given_answers(call)
+
+    def clear_given_answers(self, call: Call) -> Answer:
+        self.emulator.given.clear(call.params["key"])
         return _DONE
 
     def _clock(self, call: Call) -> Answer:

@@ -29,6 +29,7 @@ from .connection_limits import HEAD_BYTES
 from .dispatcher import Dispatcher
 from .emulator import Emulator
 from .faults import FaultBook
+from .given_answers import AnswerBook
 from .endpoint import INTERNAL_ERROR, Authenticate, JournalWriter, MethodDispatch, OperationEndpoint, RawHeaders, RefusalWriter, key_of, send_json
 from .fixtures import load_fixtures
 from .handlers import Handler, VideoDbHandlers
@@ -98,7 +99,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
     """Records a VideoDB call in its key's journal: what was asked, minus secrets, and the status.
     What an entry keeps is bounded: headers to _JOURNAL_HEAD_LIMIT, bodies to _JOURNAL_BODY_LIMIT."""
 
-    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int, refused: str | None, fault: str | None) -> None:
+    def write(key: str, scope: Scope, body: Any, raw: bytes | None, status: int, refused: str | None, fault: str | None, given: bool = False) -> None:
         size = _ENTRY_OVERHEAD
         if raw:
             if len(raw) > _JOURNAL_BODY_LIMIT:
@@ -109,7 +110,7 @@ def journal_writer(emulator: Emulator) -> JournalWriter:
                     body = raw.decode("utf-8", "replace")
         headers, head_size = _kept_headers(scope)
         emulator.store.journal(key).record(
-            scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size, fault
+            scope["method"], scope["path"], scope.get("query_string", b""), headers, body, status, refused, size + head_size, fault, given
         )
 
     return write
@@ -211,6 +212,7 @@ def build_routes(
     journal: JournalWriter | None = None,
     refused: RefusalWriter | None = None,
     fault_book: FaultBook | None = None,
+    answer_book: AnswerBook | None = None,
 ) -> list[Route]:
     missing = [op.operation_id for op in operations if op.operation_id not in handlers]
     if missing:
@@ -228,6 +230,7 @@ def build_routes(
             refused,
             fault_book,
             settings.upload_limit,
+            answer_book,
         )
         by_path.setdefault(op.path, {})[op.method] = endpoint
     return [
@@ -266,9 +269,10 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         journal_writer(emulator),
         refused,
         emulator.faults,
+        emulator.given,
     )
     api_routes = list(routes)
-    routes += build_routes(admin.operations, AdminHandlers(emulator).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open, settings.admin_hosts), settings)
+    routes += build_routes(admin.operations, AdminHandlers(emulator, api.operations).by_operation_id(), admin_authenticator(settings.admin_token, settings.admin_open, settings.admin_hosts), settings)
     dispatcher = Dispatcher(emulator.callback_policy, emulator.engine)
 
     @contextlib.asynccontextmanager

@@ -92,6 +92,12 @@ def _patch(outcome: str | None, polls: int | None, seconds: float | None, messag
     return {k: v for k, v in given.items() if v is not None}
 
 
+def given_answer_body(operation: str, body: Any, status: int = 200, times: int = 1, job_id: str | None = None) -> dict[str, Any]:
+    """One given answer as the control API takes it."""
+    answer = {"operation": operation, "body": body, "status": status, "times": times}
+    return answer if job_id is None else {**answer, "job_id": job_id}
+
+
 class ClockControl:
     def __init__(self, namespace: NamespaceControl) -> None:
         self._ns = namespace
@@ -209,6 +215,24 @@ class NamespaceControl:
 
     def clear_overrides(self) -> None:
         self._call("DELETE", "/overrides")
+
+    def give_answer(self, operation: str, body: Any, *, status: int = 200, times: int = 1, job_id: str | None = None, check: bool = True) -> list[dict[str, Any]]:
+        """Serve ``body`` with ``status``, as it is, to this key's next ``times`` requests of ``operation``
+        (an operationId of openapi.yaml; ``job_id``: only that job's polls). The request is still
+        checked and the operation does not run. ``check=False`` allows an answer the contract does not."""
+        return self.give_answers([given_answer_body(operation, body, status, times, job_id)], check=check)
+
+    def give_answers(self, answers: list[dict[str, Any]], *, check: bool = True) -> list[dict[str, Any]]:
+        """Several answers at once, in order (each a dict with ``operation``, ``body`` and, when not the
+        defaults, ``status``, ``times``, ``job_id``): one call for a whole journey's answers."""
+        return self._call("POST", "/answers", {"answers": answers, "check": check})["answers"]
+
+    def given_answers(self) -> list[dict[str, Any]]:
+        """The given answers still waiting, in the order they will be served."""
+        return self._call("GET", "/answers")["answers"]
+
+    def clear_given_answers(self) -> None:
+        self._call("DELETE", "/answers")
 
     def journal(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         params = {k: v for k, v in {"method": method, "path": path}.items() if v is not None}

@@ -18,6 +18,7 @@ from .engine import JobEngine, JobEnded, JobEvent, KeysReset
 from .errors import InvalidInput
 from .fault_rules import FaultRules, SeededRule
 from .faults import FaultBook
+from .given_answers import AnswerBook
 from .fixtures import load_fixtures
 from .jobs import Job
 from .journal import Journal
@@ -65,6 +66,7 @@ class Emulator:
         spoken, scenes, transcripts = SpokenIndexKind(self.library), SceneIndexKind(self.library), TranscriptKind()
         self._rule_takers = (spoken.rules, scenes.rules, transcripts.rules)  # uploads take theirs in use_fixtures
         self.faults = FaultBook()  # answer faults set through the control API, per key, and by fault rules
+        self.given = AnswerBook()  # answers set through the control API, served as they are
         self._extra_fault_rules = fault_rules  # from --faults FILE, after the fixtures' own
         self._use_fixtures(fixtures)
         self.engine = JobEngine(
@@ -115,6 +117,7 @@ class Emulator:
     def reset(self, key: str | None = None) -> None:
         self.engine.reset(key)
         self.faults.clear(key)
+        self.given.clear(key)
 
     def read_fixtures_again(self) -> Fixtures:
         """The fixtures folder read and checked anew, not yet in use: this part may run on

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from . import fault_answers
 from .errors import EmulatorError
 from .faults import FAULT_HEADER, AnswerFault, FaultBook
+from .given_answers import AnswerBook, GivenAnswer
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
 from .preferences import parse_answer_fault
@@ -32,8 +33,8 @@ logger = logging.getLogger("mockserver")
 
 RawHeaders = Mapping[bytes, bytes]  # lower-case name -> value, as the client sent them
 Authenticate = Callable[[RawHeaders], str]  # request headers -> principal, or HttpError
-# key, scope, body, raw, status, why it was refused, the fault its answer carried
-JournalWriter = Callable[[str, Scope, Any, bytes | None, int, "str | None", "str | None"], None]
+# key, scope, body, raw, status, why it was refused, the fault its answer carried, whether it was a given answer
+JournalWriter = Callable[[str, Scope, Any, bytes | None, int, "str | None", "str | None", bool], None]
 # A request refused before it reached an operation (bad key, unknown path): scope, headers, status, why.
 RefusalWriter = Callable[[Scope, "RawHeaders", int, str], None]
 
@@ -93,8 +94,10 @@ class OperationEndpoint:
         refused: RefusalWriter | None = None,
         fault_book: FaultBook | None = None,
         upload_limit: int = 0,
+        answer_book: AnswerBook | None = None,
     ) -> None:
         self.operation = operation
+        self.answer_book = answer_book
         self.upload_limit = upload_limit
         self.fault_book = fault_book
         self.log = log
@@ -139,6 +142,7 @@ class OperationEndpoint:
         call: Call | None = None
         operation = self.operation
         fault: AnswerFault | None = None
+        given: GivenAnswer | None = None
         try:
             prefer = headers.get(b"prefer")
             asked = parse_answer_fault(prefer.decode("latin-1")) if prefer is not None else None
@@ -158,10 +162,16 @@ class OperationEndpoint:
                 sent = await read_file_part(headers, receive, self.upload_limit)
             body = with_defaults(sent, operation) if operation.body_defaults else sent
             call = Call(principal, params, body, self._base_url(scope, headers), headers, scope.get("server"))
-            answer = self.handler(call)
-            if not isinstance(answer, (bytes, dict)):
-                answer = await answer  # a handler with slow work off the loop
-            extra = None
+            answers = self.answer_book
+            if answers is not None and answers.armed and principal:
+                given = answers.take(principal, operation.operation_id, params.get("job_id"))
+            if given is not None:  # served as given: the operation does not run
+                status, answer, extra = given.status, given.encoded, given.headers
+            else:
+                answer = self.handler(call)
+                if not isinstance(answer, (bytes, dict)):
+                    answer = await answer  # a handler with slow work off the loop
+                extra = None
         except (HttpError, EmulatorError) as failure:
             error = failure if isinstance(failure, HttpError) else from_domain(failure)
             status, answer, extra = error.status, error_body(error.message, error.code), error.headers
@@ -170,7 +180,7 @@ class OperationEndpoint:
             status, answer, extra = fault_answers.status_answer(fault)
         except ClientDisconnect:
             if self.journal is not None:
-                self.journal(principal, scope, f"({ABORTED_REASON})", None, ABORTED, None, None)
+                self.journal(principal, scope, f"({ABORTED_REASON})", None, ABORTED, None, None, False)
             if self.log is not None:
                 self.log.request(scope["method"], scope["path"], principal, ABORTED, started, ABORTED_REASON)
             return
@@ -182,7 +192,7 @@ class OperationEndpoint:
         if self.journal is not None and key:
             # A poll fault arrives as a domain error whose answer carries the fault header.
             described = fault.describe() if fault is not None else extra.get(FAULT_HEADER) if extra else None
-            self.journal(key, scope, sent if not operation.multipart else _summary(sent), raw, status, None, described)
+            self.journal(key, scope, sent if not operation.multipart else _summary(sent), raw, status, None, described, given is not None)
         if fault is None:
             await send_json(send, status, answer, extra)
         else:
@@ -195,6 +205,8 @@ class OperationEndpoint:
         if log is not None and status >= log.min_status:
             if fault is not None:
                 note = f"fault: {fault.describe()}"
+            elif given is not None:
+                note = "given answer"
             elif status >= 400:
                 note = answer.get("message") if isinstance(answer, dict) else None
             else:

@@ -29,6 +29,7 @@ class JournalEntry:
     status: int
     refused: str | None = None  # why, when it was refused before reaching an operation (bad key, unknown path)
     fault: str | None = None  # the fault its answer carried, asked for by the Prefer header (code=503, drop=close…)
+    given: bool = False  # its answer was given through the control API, served as it was given
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,6 +47,7 @@ class _Record(NamedTuple):
     refused: str | None
     size: int  # about how many bytes of the request it keeps
     fault: str | None
+    given: bool
 
     def decoded(self) -> JournalEntry:
         headers = {}
@@ -54,7 +56,7 @@ class _Record(NamedTuple):
             if text not in SECRET_HEADERS:
                 headers.setdefault(text, value.decode("latin-1"))
         query = dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
-        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused, self.fault)
+        return JournalEntry(self.sequence, self.time, self.method, self.path, query, headers, self.body, self.status, self.refused, self.fault, self.given)
 
 
 BYTE_BUDGET = 256 * 1024  # of request bytes kept per key: the oldest entries go first past it
@@ -82,11 +84,12 @@ class Journal:
         refused: str | None = None,
         size: int = 0,
         fault: str | None = None,
+        given: bool = False,
     ) -> None:
         """``size``: about how many bytes the entry holds (headers and body), for the byte budget."""
         records = self._records
         # A plain tuple in _Record's field order: its named constructor is a Python call per request.
-        records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size, fault))  # type: ignore[arg-type]
+        records.append((self._next, self._clock.now(), method, path, query_string, headers, body, status, refused, size, fault, given))  # type: ignore[arg-type]
         self._next += 1
         self._bytes += size
         if len(records) > self._capacity or self._bytes > self._budget:

@@ -111,6 +111,17 @@ class VideoDBMock:
         finally:
             self.control.clear_faults()
 
+    @contextlib.contextmanager
+    def answers(self, *answers: dict[str, Any], check: bool = True) -> Iterator[None]:
+        """Inside the block, this key's next requests of each answer's operation get that answer as
+        given (dicts with ``operation`` and ``body``, as ``mockserver.control.given_answer_body``
+        builds them); whatever was not served is cleared on the way out."""
+        self.control.give_answers(list(answers), check=check)
+        try:
+            yield
+        finally:
+            self.control.clear_given_answers()
+
 
 class _Servers:
     """Emulator servers of this session, one per (fixtures, seed, server options), started on first use."""

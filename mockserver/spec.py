@@ -88,6 +88,8 @@ class Operation:
     body_defaults: dict[str, Any] = field(default_factory=dict)
     multipart: bool = False  # its body is a multipart form (the upload target), not JSON
     public: bool = False  # `security: []`: served without an API key
+    # The JSON answer of each declared status, compiled: given answers are checked against them.
+    answer_validators: dict[int, jsonschema_rs.Draft4Validator] = field(default_factory=dict)
 
     @property
     def takes_body(self) -> bool:
@@ -125,7 +127,17 @@ def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: l
         body_defaults=defaults,
         multipart="multipart/form-data" in content,
         public=raw.get("security") == [],
+        answer_validators=_answer_validators(raw.get("responses", {})),
     )
+
+
+def _answer_validators(responses: dict[str, Any]) -> dict[int, jsonschema_rs.Draft4Validator]:
+    validators = {}
+    for status, response in responses.items():
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if schema is not None and status.isdigit():
+            validators[int(status)] = compile_validator(schema)
+    return validators
 
 
 @dataclass(frozen=True)
