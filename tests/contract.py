@@ -22,6 +22,8 @@ from openapi_schema_validator import OAS30Validator
 from starlette.requests import Request
 from werkzeug.datastructures import Headers
 
+from mockserver.conformance.job_contract import key_not_snake
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
 ADMIN_SPEC_PATH = ROOT / "mockserver" / "admin-openapi.yaml"
@@ -138,6 +140,10 @@ def _judged(exchange: Exchange) -> list[str]:
     for error in result.errors:
         details = "".join(f"\n      {e}" for e in getattr(error, "schema_errors", None) or [])
         problems.append(f"{error}{details}")
+    if not scope["path"].startswith(ADMIN_PREFIX) and exchange.body[:1] in (b"{", b"["):
+        renamed = key_not_snake(json.loads(exchange.body))  # the job contract's rule on answer keys
+        if renamed:
+            problems.append(renamed)
     return problems
 
 

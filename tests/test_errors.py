@@ -57,7 +57,7 @@ def test_malformed_bodies_are_400(client, raw, fragment):
 
 
 def test_a_bad_path_parameter_is_400(client):
-    _error(client.post("/video/v-1/clip", json={"prompt": "x"}), 400, "invalid_request", "path.video_id:", "'^m-'")
+    _error(client.post("/video/v-1/clip", json={"prompt": "x"}), 400, "invalid_request", "path.video_id:", "'^m-[A-Za-z0-9_-]+$'")
 
 
 def test_missing_and_unknown_keys_are_401(client):

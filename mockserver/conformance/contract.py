@@ -11,6 +11,8 @@ from urllib.parse import quote
 import yaml
 from openapi_schema_validator import OAS30Validator
 
+from . import job_contract
+
 # The package that holds this one: an installed wheel carries openapi.yaml inside it.
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,7 +102,12 @@ class Contract:
             code = str(status)
             answer = self.resolve(responses.get(code) or responses.get(code[0] + "XX") or responses.get("default"))
             self._validators[key] = self._compiled(self.resolve((((answer or {}).get("content") or {}).get("application/json") or {}).get("schema")))
-        return _problems(self._validators[key], body)
+        problems = _problems(self._validators[key], body)
+        if problems is not None and len(problems) < 5:
+            renamed = job_contract.key_not_snake(body)  # a rule JSON Schema 3.0 cannot state
+            if renamed:
+                problems.append(renamed)
+        return problems
 
     def schema_problems(self, schema_name: str, body: Any) -> list[str] | None:
         """What is wrong with ``body`` by the named component schema (a few lines at most), or

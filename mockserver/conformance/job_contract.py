@@ -7,6 +7,7 @@ A job answers ``processing`` until it ends, then ``done`` or ``failed`` for good
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,30 @@ def status_of(body: Any) -> Any:
 def short(value: Any, limit: int = 200) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+# Node's SDK renames every key of every answer with lodash's camelCase (split on anything not a
+# letter or digit, on case changes and on digits; lower-case; join) and, when two keys land on one
+# name, keeps the later. Lower snake_case keys cannot land on a declared key's name (declared keys
+# hold no digits), so an extra key the SDK does not know can never replace one it reads.
+ANSWER_KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def key_not_snake(body: Any, where: str = "body") -> str | None:
+    """The first key, at any depth of an answer, that is not lower snake_case."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if not isinstance(key, str) or ANSWER_KEY.fullmatch(key) is None:
+                return f"{where} has the key {short(key, 60)}, not lower snake_case: Node's SDK camel-cases keys, and this one could replace a key it reads"
+            found = key_not_snake(value, f"{where}.{key}")
+            if found:
+                return found
+    elif isinstance(body, list):
+        for index, item in enumerate(body):
+            found = key_not_snake(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def status_not_allowed(body: Any) -> str | None:
