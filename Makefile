@@ -9,7 +9,7 @@ HOST ?=
 PORT ?=
 ARGS ?=
 
-.PHONY: setup serve test check bench clean constraints
+.PHONY: setup serve test check bench clean constraints fuzz-clients
 
 setup: $(STAMP)
 
@@ -35,6 +35,11 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# Both SDKs over many more generated answers than make test draws (EXAMPLES per SDK, 300 unless set).
+EXAMPLES ?= 300
+fuzz-clients: $(STAMP)
+	MOCKSERVER_FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_fuzz_clients.py $(ARGS)
 
 bench: $(STAMP)
 	sh scripts/bench-tools.sh

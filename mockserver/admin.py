@@ -15,7 +15,7 @@ from .given_answers import GivenAnswer, given_answer
 from .handlers import Answer, Call, Handler
 from .jobs import Job
 from .outcomes import CALLBACK_TERMS, TOP_TERMS, JobStatus, Outcome, patch_from
-from .spec import Operation
+from .spec import Operation, deepest_error
 
 _DONE: Answer = {"success": True}
 
@@ -61,6 +61,7 @@ def _checked_answer(raw: dict[str, Any], where: str, operations: dict[str, Opera
             raise InvalidInput(f"{where}.status", f"{operation.operation_id} declares no JSON answer {status} (it declares {declared}); send check=false to give it anyway")
         error = next(validator.iter_errors(raw["body"]), None)
         if error is not None:
+            error = deepest_error(error)
             place = "".join(f"[{p!r}]" for p in error.instance_path)
             raise InvalidInput(f"{where}.body{place}", f"breaks the contract's {status} answer of {operation.operation_id}: {error.message[:300]}")
         renamed = key_not_snake(raw["body"])

@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,23 @@ class EmulatorServer:
     fixtures: Path | None
     seed: int
     options: ServerOptions = ()
+
+    @contextlib.contextmanager
+    def fresh_mock(self) -> Iterator[VideoDBMock]:
+        """A namespace of its own for one example of a hypothesis test (which cannot use the
+        function-scoped ``videodb_mock``): a new key each time, forgotten on the way out. The key
+        names the xdist worker, so parallel workers never share one."""
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        key = f"{KEY_PREFIX}example-{worker}-{next(_EXAMPLE_KEYS)}"
+        namespace = self.control.namespace(key)
+        namespace.reset()
+        try:
+            yield VideoDBMock(self.url, key, namespace, self)
+        finally:
+            namespace.reset()
+
+
+_EXAMPLE_KEYS = itertools.count(1)
 
 
 @dataclass

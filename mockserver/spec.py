@@ -62,6 +62,28 @@ def compile_validator(schema: dict[str, Any]) -> jsonschema_rs.Draft4Validator:
     return jsonschema_rs.Draft4Validator(to_json_schema(schema), validate_formats=True)
 
 
+def deepest_error(error: Any) -> Any:
+    """The most telling of an error's causes: inside a oneOf or anyOf, an error of the branch the
+    value most nearly is, rather than "no branch matched". That branch is the one whose errors sit
+    deepest in the value (a wrong enum value, such as a status, counts as the object's own error),
+    then the one with the fewest; a missing key says more than a forbidden one."""
+    while True:
+        branches = [branch for branch in getattr(error.kind, "context", None) or () if branch]
+        if not branches:
+            return error
+        nearest = min(branches, key=lambda branch: (-min(map(_depth, branch)), len(branch), sum(_is_not(c) for c in branch)))
+        error = max(nearest, key=lambda cause: (len(cause.instance_path), not _is_not(cause)))
+
+
+def _depth(cause: Any) -> int:
+    depth = len(cause.instance_path)
+    return depth - 1 if isinstance(cause.kind, (jsonschema_rs.ValidationErrorKind.Enum, jsonschema_rs.ValidationErrorKind.Constant)) else depth
+
+
+def _is_not(cause: Any) -> bool:
+    return isinstance(cause.kind, jsonschema_rs.ValidationErrorKind.Not)
+
+
 @dataclass(frozen=True, slots=True)
 class Parameter:
     name: str

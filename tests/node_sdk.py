@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,3 +125,39 @@ def error_of(answer: dict[str, Any]) -> dict[str, Any]:
     assert "error" in answer, f"the Node SDK raised nothing and returned {answer.get('result')}"
     assert answer["error"]["sdk_error"], f"a crash, not an error of the SDK: {answer['error']}"
     return answer["error"]
+
+
+class NodeWorker:
+    """One long-lived ``node tests/node/<script>`` that answers a JSON line with a JSON line: for
+    runs of many short journeys, where a process each would cost more than the journeys."""
+
+    def __init__(self, node: str, script: str, timeout: float = 30.0) -> None:
+        env = {**os.environ, "NODE_NO_WARNINGS": "1"}
+        env.pop("VIDEO_DB_API_KEY", None)
+        self.timeout = timeout
+        self.process = subprocess.Popen(
+            [node, str(NODE_DIR / script)], cwd=NODE_DIR, env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    def ask(self, question: dict[str, Any]) -> Any:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(question) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], self.timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            self.close()
+            stderr = self.process.stderr.read() if self.process.stderr else ""
+            raise AssertionError(f"the node worker gave no answer within {self.timeout} s (exit {self.process.returncode}):\n{stderr}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

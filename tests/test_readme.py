@@ -47,6 +47,8 @@ CLAIMED = {
     "mockserver [--version]": "test_the_synopsis_names_only_real_options",
     "05:02:11.408 POST": "test_the_log_sample_has_the_logs_shape",
     "openapi.yaml        the contract": "test_the_layout_names_only_files_that_exist",
+    "import pytest\nfrom videodb.exceptions import InvalidRequestError\n\nfrom mockserver.control": "test_readme_answers.py runs it with the plugin",
+    "from hypothesis import given": "test_readme_answers.py runs it, and a client that miscounts fails it",
 }
 
 
