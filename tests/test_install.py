@@ -89,6 +89,12 @@ def test_the_base_install_leaves_conform_out_and_says_what_to_install(fresh_venv
     assert imported.returncode != 0, "schemathesis (and its pytest plugin) stays out of the base install"
 
 
+def test_the_answer_strategies_say_what_to_install_without_hypothesis(fresh_venv):
+    result = _run(fresh_venv, "python", "-c", "import mockserver.strategies")
+    assert result.returncode != 0
+    assert result.stderr.strip().endswith("ImportError: mockserver.strategies needs hypothesis: pip install 'videodb-clip-emulator[conform]'")
+
+
 def test_the_package_says_it_is_typed(fresh_venv):
     result = _run(fresh_venv, "python", "-c", "import mockserver, pathlib; print((pathlib.Path(mockserver.__file__).parent / 'py.typed').exists())")
     assert result.stdout.strip() == "True"
