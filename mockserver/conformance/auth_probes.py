@@ -1,9 +1,10 @@
-"""Every operation that needs the API key refuses a request without one, or with a malformed one:
-401 with the contract's JSON error body (the SDKs raise AuthenticationError on a 401 and crash on a
-body that is not JSON). Placeholder ids suffice, since the key is checked before anything is looked up.
+"""Every operation that needs the API key refuses a request without one, with a malformed one, or
+with a well-formed one that is no one's: 401 with the contract's JSON error body (the SDKs raise
+AuthenticationError on a 401 and crash on a body that is not JSON). Placeholder ids suffice, since the
+key is checked before anything is looked up.
 
-A well-formed key that is no one's is a question of tenants: the emulator serves any `sk-` key as a
-namespace of its own, so it is judged by `--second-api-key` rather than here.
+With ``--open-keys`` (a target that serves any well-formed key as a tenant of its own, as the emulator
+does by default) the unknown key is not sent here: the lifecycle judges what it sees of a real job.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from . import job_contract as contract_rules
 from .client import Client, TransportError
 from .contract import Contract
 from .findings import Finding, Findings
-from .lifecycle_probes import MALFORMED_KEY
+from .lifecycle_probes import MALFORMED_KEY, UNKNOWN_KEY
 from .traffic import JobBudgetSpent, RequestRefused
 
 PHASE = "schema"
@@ -32,14 +33,17 @@ def _needs_key(contract: Contract, path: str, method: str) -> bool:
     return operation.get("security", contract.document.get("security")) != []
 
 
-def probe_auth(contract: Contract, client: Client, base: str, findings: Findings) -> None:
+def probe_auth(contract: Contract, client: Client, base: str, findings: Findings, open_keys: bool = False) -> None:
     findings.expect(PHASE, (CHECK,))
+    keys = [("without a key", None), ("with a malformed key", MALFORMED_KEY)]
+    if not open_keys:
+        keys.append(("with an unknown key", UNKNOWN_KEY))
     for ref in contract.operations.values():
         if not _needs_key(contract, ref.path, ref.method):
             continue
         url = base + ref.fill(**{name: _placeholder(name) for name in _VARIABLE.findall(ref.path)})
         body = {} if ref.method in ("POST", "PUT", "PATCH") else None
-        for how, key in (("without a key", None), ("with a malformed key", MALFORMED_KEY)):
+        for how, key in keys:
             subject = f"{ref.label} {how}"
             try:
                 answer = client.send_as(ref.method, url, key, body)

@@ -87,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--spec", type=Path, default=None, help="the contract (default: the project's openapi.yaml)")
     target.add_argument("--video-id", action="append", default=[], help="clip these videos (repeatable; default: those the deployment lists)")
     target.add_argument("--second-api-key", default=None, metavar="KEY", help="another account's key: what one key makes must stay invisible to the other (default: tenants not judged)")
+    target.add_argument(
+        "--open-keys",
+        action="store_true",
+        help="the target serves any well-formed key as a tenant of its own, as the emulator does unless its fixtures list api_keys: "
+        "an unknown key must then see no one's job (404) instead of being refused (401) (default: an unknown key must get 401)",
+    )
     target.add_argument("--upload-url", default=None, metavar="URL", help="media the deployment can fetch, to judge upload jobs (each adds a video; default: uploads not judged)")
 
     run = parser.add_argument_group("run")
@@ -147,6 +153,7 @@ def settings_from_args(args: argparse.Namespace) -> ConformSettings:
         base_url=args.base_url,
         api_key=api_key,
         second_api_key=args.second_api_key,
+        open_keys=args.open_keys,
         spec_path=args.spec or default_spec_path(),
         video_ids=tuple(args.video_id),
         upload_url=args.upload_url,

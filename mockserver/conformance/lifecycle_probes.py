@@ -34,12 +34,13 @@ UNKNOWN_KEY = "sk-conform-unknown-key-0000000000000000"  # well formed, but no o
 
 
 def probe_poll_auth(run: LifecycleRun, job: TrackedJob) -> None:
-    """A job's output_url answers only a valid key: 401 with the JSON error body without a key
-    or with a malformed one; with someone else's well-formed key, 401 or 404, never the job."""
+    """A job's output_url answers only a valid key: 401 with the JSON error body without a key,
+    with a malformed one or with a well-formed one that is no one's; with ``--open-keys`` that last
+    is a tenant of its own, answered 404, never the job."""
     probes = (
         ("without a key", lambda: run.client.get(job.output_url, authenticated=False), (401,)),
         ("with a malformed key", lambda: run.client.get_as(job.output_url, MALFORMED_KEY), (401,)),
-        ("with an unknown key", lambda: run.client.get_as(job.output_url, UNKNOWN_KEY), (401, 404)),
+        ("with an unknown key", lambda: run.client.get_as(job.output_url, UNKNOWN_KEY), (404,) if run.settings.open_keys else (401,)),
     )
     for how, send, allowed in probes:
         try:

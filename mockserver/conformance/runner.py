@@ -95,7 +95,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
         callback_reserve = CALLBACK_JOBS if _callbacks_need_jobs(settings) else 0
         if settings.runs("schema"):
             # First, while the whole job budget is there: a refused job request gives its job back.
-            probe_auth(contract, client, settings.base, findings)
+            probe_auth(contract, client, settings.base, findings, settings.open_keys)
             progress("schema phase: schemathesis against the contract")
             later_phases = settings.runs("lifecycle") or callback_reserve
             policy.budget = total.share(max(1, total.remaining // 4) if later_phases else total.remaining)

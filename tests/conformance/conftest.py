@@ -69,12 +69,13 @@ def _check_of(case: ET.Element) -> str:
 def conform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., ConformRun]:
     runs = iter(range(1000))
 
-    def run(base_url: str, *options: str, key: str = KEY) -> ConformRun:
+    def run(base_url: str, *options: str, key: str = KEY, open_keys: bool = True) -> ConformRun:
+        """``open_keys``: the servers here serve any well-formed key as a tenant (the emulator's default)."""
         number = next(runs)
         junit, report = tmp_path / f"run-{number}.xml", tmp_path / f"run-{number}.md"
         parser = argparse.ArgumentParser()
         cli.add_arguments(parser)
-        args = parser.parse_args(["--base-url", base_url, "--api-key", key, *FAST, *options, "--junit", str(junit), "--report", str(report)])
+        args = parser.parse_args(["--base-url", base_url, "--api-key", key, *FAST, *(["--open-keys"] if open_keys else []), *options, "--junit", str(junit), "--report", str(report)])
         exit_code = cli.run(args)
         captured = capsys.readouterr()
         return ConformRun(
