@@ -36,10 +36,11 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
-# Both SDKs over many more generated answers than make test draws (EXAMPLES per SDK, 300 unless set).
+# Both SDKs over many more generated answers than make test draws (EXAMPLES per SDK, 300 unless set),
+# new ones on every run.
 EXAMPLES ?= 300
 fuzz-clients: $(STAMP)
-	MOCKSERVER_FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_fuzz_clients.py $(ARGS)
+	MOCKSERVER_FUZZ_EXAMPLES=$(EXAMPLES) MOCKSERVER_FUZZ_RANDOM=1 $(BIN)/python -m pytest -p no:cacheprovider -q tests/test_fuzz_clients.py $(ARGS)
 
 bench: $(STAMP)
 	sh scripts/bench-tools.sh
