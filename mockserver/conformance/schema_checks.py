@@ -1,4 +1,4 @@
-"""The checks the schema phase runs on every answer: schemathesis' own, by name, and one of ours."""
+"""The checks the schema phase runs on every answer: schemathesis' own, by name, and two of ours."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 from schemathesis.checks import CHECKS, load_all_checks, max_response_time
 from schemathesis.core.failures import Failure
+
+from .job_contract import key_not_snake
 
 CheckFunction = Callable[[Any, Any, Any], Any]
 
@@ -48,10 +50,25 @@ def error_body_is_json_object(ctx: Any, response: Any, case: Any) -> None:
     raise Failure(operation=case.operation.label, title="Error answer is not a JSON error object", message=problem)
 
 
+def answer_keys_are_snake_case(ctx: Any, response: Any, case: Any) -> None:
+    """Every key of a successful answer, at any depth, is lower snake_case: the job contract's rule
+    for Node's SDK, which camel-cases keys and lets a later twin replace a key it reads."""
+    if not 200 <= response.status_code < 300 or not response.content:
+        return
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return  # not JSON: content_type_conformance and the schema judge that
+    problem = key_not_snake(body)
+    if problem:
+        raise Failure(operation=case.operation.label, title="Answer key is not lower snake_case", message=problem)
+
+
 def selected_checks() -> list[tuple[str, CheckFunction]]:
     load_all_checks()
     registered = {check.__name__: check for check in CHECKS.get_all() if not isinstance(check, type)}
     checks: list[tuple[str, CheckFunction]] = [(name, registered[name]) for name in BUILT_IN_CHECKS if name in registered]
     checks.append(("max_response_time", max_response_time))
     checks.append(("error_body_is_json_object", error_body_is_json_object))
+    checks.append(("answer_keys_are_snake_case", answer_keys_are_snake_case))
     return checks

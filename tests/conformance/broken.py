@@ -286,6 +286,40 @@ def scores_out_of_range() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
+def clips_with_an_upper_case_twin() -> Deployment:
+    """Done clips carry `RESULTS: []` after their results: Node's camelCase makes both `results`, the
+    later wins, and the SDK sees no shots (every other rule kept, so only the job contract's key rule sees it)."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if _done_clip(seen, body):
+            body["data"]["RESULTS"] = []
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def videos_with_a_camel_case_twin() -> Deployment:
+    """Video answers carry `collectionId` after `collection_id`: Node reads the later one."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if seen.method == "GET" and re.match(r"^/+video/+[^/]+/*$", seen.path) and status == 200:
+            body["data"]["collectionId"] = "c-elsewhere"
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
+def videos_named_self() -> Deployment:
+    """Video answers carry a key `self`: Python's Video(**video) raises TypeError on every one."""
+
+    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
+        if seen.method == "GET" and re.match(r"^/+video/+[^/]+/*$", seen.path) and status == 200:
+            body["data"]["self"] = "m-elsewhere"
+        return status, body
+
+    return Deployment(on_answer=on_answer)
+
+
 def forbids_instead_of_unauthorized() -> Deployment:
     """Refuses a request without a key with 403 and a text body: the SDKs expect 401 and JSON."""
 

@@ -56,6 +56,7 @@ LIFECYCLE_FAULTS = [
     (broken.forgets_finished_jobs, "terminal_lasts"),
     (broken.reissues_job_ids, "job_ids_unique"),
     (broken.scores_out_of_range, "answer_matches_contract"),
+    (broken.clips_with_an_upper_case_twin, "answer_matches_contract"),
     (broken.refuses_gets_with_a_content_type, "sdk_shaped_requests_accepted"),
     (broken.refuses_the_node_client, "sdk_shaped_requests_accepted"),
     (broken.refuses_every_compile, "compile_and_stream_take_real_shots"),
@@ -87,6 +88,8 @@ SCHEMA_FAULTS = [
     (broken.ignores_auth, "ignored_auth"),
     (broken.crashes_on_long_collection_ids, "not_a_server_error"),
     (broken.forbids_instead_of_unauthorized, "auth_on_every_operation"),
+    (broken.videos_named_self, "response_schema_conformance"),
+    (broken.videos_with_a_camel_case_twin, "answer_keys_are_snake_case"),
 ]
 
 
