@@ -298,26 +298,25 @@ def clips_with_an_upper_case_twin() -> Deployment:
     return Deployment(on_answer=on_answer)
 
 
-def videos_with_a_camel_case_twin() -> Deployment:
-    """Video answers carry `collectionId` after `collection_id`: Node reads the later one."""
+def _video_answers_with(key: str, value: Any) -> Deployment:
+    """Every video a GET answers carries one more key."""
 
     def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
         if seen.method == "GET" and re.match(r"^/+video/+[^/]+/*$", seen.path) and status == 200:
-            body["data"]["collectionId"] = "c-elsewhere"
+            body["data"][key] = value
         return status, body
 
     return Deployment(on_answer=on_answer)
+
+
+def videos_with_a_camel_case_twin() -> Deployment:
+    """Video answers carry `collectionId` after `collection_id`: Node reads the later one."""
+    return _video_answers_with("collectionId", "c-elsewhere")
 
 
 def videos_named_self() -> Deployment:
     """Video answers carry a key `self`: Python's Video(**video) raises TypeError on every one."""
-
-    def on_answer(seen: Seen, status: int, body: Any) -> tuple[int, Any]:
-        if seen.method == "GET" and re.match(r"^/+video/+[^/]+/*$", seen.path) and status == 200:
-            body["data"]["self"] = "m-elsewhere"
-        return status, body
-
-    return Deployment(on_answer=on_answer)
+    return _video_answers_with("self", "m-elsewhere")
 
 
 def forbids_instead_of_unauthorized() -> Deployment:
