@@ -45,6 +45,22 @@ def test_an_operation_never_answering_2xx_makes_the_verdict_inconclusive_unless_
     write_markdown(report, findings, RunInfo("http://x", "openapi.yaml", 0, 1.0, 10, 0, 20))
     text = report.read_text()
     assert text.index("**INCONCLUSIVE") < text.index("## Coverage") < text.index("## Checks"), "verdict, then coverage"
-    assert "| `GET /video/{video_id}/thumbnail` | 0 | 0 | never answered 2xx |" in text
+    assert "| `GET /video/{video_id}/thumbnail` | 0 | 0 | never answered 2xx: never sent |" in text
     coverage.excuse("GET /video/{video_id}/thumbnail", "not judged without --upload-url")
     assert _findings(coverage).verdict == "CONFORMS"
+
+
+def test_a_never_2xx_remark_says_what_came_instead_and_the_likely_reason():
+    coverage = Coverage(CONTRACT)
+    for status in (401, 403, 401):
+        coverage.record("GET", "/video", status)
+    for _ in range(2):
+        coverage.record("GET", "/video/m-1/thumbnail", 404)
+    coverage.record("POST", "/compile", 400)
+    coverage.record("POST", "/compile", 422)
+    coverage.record("GET", "/collection/default", 503)
+    remarks = {label: remark for label, _, _, remark in coverage.rows()}
+    assert remarks["GET /video"] == "never answered 2xx (2 × 401, 1 × 403; missing authentication: is the key accepted?)"
+    assert remarks["GET /video/{video_id}/thumbnail"] == "never answered 2xx (2 × 404; missing test data: no object it could use)"
+    assert remarks["POST /compile"].endswith("validation mismatch: the deployment refuses what the contract allows)")
+    assert remarks["GET /collection/default"] == "never answered 2xx (1 × 503; server errors)"
