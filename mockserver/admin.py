@@ -10,7 +10,7 @@ from .emulator import Emulator
 from .engine import JobEngine
 from .errors import InvalidInput
 from .faults import FaultRule, answer_fault
-from .conformance.job_contract import key_not_snake
+from .conformance.job_contract import answer_rules_broken
 from .given_answers import GivenAnswer, given_answer
 from .handlers import Answer, Call, Handler
 from .jobs import Job
@@ -64,9 +64,9 @@ def _checked_answer(raw: dict[str, Any], where: str, operations: dict[str, Opera
             error = deepest_error(error)
             place = "".join(f"[{p!r}]" for p in error.instance_path)
             raise InvalidInput(f"{where}.body{place}", f"breaks the contract's {status} answer of {operation.operation_id}: {error.message[:300]}")
-        renamed = key_not_snake(raw["body"])
-        if renamed:
-            raise InvalidInput(f"{where}.body", renamed)
+        broken = answer_rules_broken(raw["body"])
+        if broken:
+            raise InvalidInput(f"{where}.body", broken)
     return given_answer(operation.operation_id, status, raw["body"], raw.get("times", 1), raw.get("job_id"), check)
 
 

@@ -24,6 +24,7 @@ except ImportError as missing:  # pragma: no cover - depends on the user's envir
     raise ImportError("mockserver.strategies needs hypothesis: pip install 'videodb-clip-emulator[conform]'") from missing
 
 from . import resources
+from .conformance.job_contract import MAX_SHOTS
 from .control import given_answer_body
 from .schema_strategies import from_schema
 from .spec import compile_validator, inline_refs, load_document
@@ -104,8 +105,11 @@ def _accepts(name: str) -> Any:
 @st.composite
 def clip_data(draw: st.DrawFn) -> dict[str, Any]:
     """A done clip's ``data``: the contract's shape, and the job contract's rule that every shot
-    lies inside its video (0 <= start < end <= length); times are drawn inside the length."""
+    lies inside its video (0 <= start < end <= length) and that a clip holds at most MAX_SHOTS shots
+    (one compile request's worth); times are drawn inside the length."""
     data = draw(schema("Clip"))
+    if sum(len(result["docs"]) for result in data["results"]) > MAX_SHOTS:
+        draw(st.nothing())  # more than one compile takes: the job contract refuses it
     for result in data["results"]:
         length = float(result["length"])
         for doc in result["docs"]:

@@ -22,7 +22,7 @@ from openapi_schema_validator import OAS30Validator
 from starlette.requests import Request
 from werkzeug.datastructures import Headers
 
-from mockserver.conformance.job_contract import key_not_snake
+from mockserver.conformance.job_contract import answer_rules_broken
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "openapi.yaml"
@@ -141,9 +141,9 @@ def _judged(exchange: Exchange) -> list[str]:
         details = "".join(f"\n      {e}" for e in getattr(error, "schema_errors", None) or [])
         problems.append(f"{error}{details}")
     if not scope["path"].startswith(ADMIN_PREFIX) and exchange.body[:1] in (b"{", b"["):
-        renamed = key_not_snake(json.loads(exchange.body))  # the job contract's rule on answer keys
-        if renamed:
-            problems.append(renamed)
+        broken = answer_rules_broken(json.loads(exchange.body))  # the job contract's rules beyond the schema
+        if broken:
+            problems.append(broken)
     return problems
 
 

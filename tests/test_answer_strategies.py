@@ -24,7 +24,7 @@ RESPONSES = _json_responses()
 def _conforms(operation: str, status: int, body: Any) -> None:
     errors = [e.message for e in _oracle(RESPONSES[f"{operation}-{status}"]).iter_errors(body)]
     assert not errors, f"{operation} {status}: {errors[:3]}\n{json.dumps(body)[:500]}"
-    assert job_contract.key_not_snake(body) is None, job_contract.key_not_snake(body)
+    assert job_contract.answer_rules_broken(body) is None, job_contract.answer_rules_broken(body)
 
 
 @pytest.mark.parametrize("key", sorted(RESPONSES))

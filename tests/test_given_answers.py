@@ -21,6 +21,13 @@ KEY = "sk-given"
 AUTH = {"x-access-token": KEY}
 VIDEO = "m-7a3f21c4"
 CLIP = f"/video/{VIDEO}/clip"
+_SHOT = {"start": 1, "end": 2, "text": "", "score": 0.5}
+
+
+def _result(shots: int) -> dict:
+    return {"collection_id": "c", "video_id": "m-a", "title": "", "length": 10, "docs": [_SHOT] * shots}
+
+
 ODD_VIDEO = {"success": True, "data": {"id": "m-odd", "collection_id": "c-elsewhere", "length": "12.5", "name": "given"}}
 
 
@@ -99,6 +106,7 @@ def test_an_answer_for_a_status_is_served_with_it(served):
         (given_answer_body("getVideo", ODD_VIDEO, status=201), "body.answers[0].status"),
         (given_answer_body("getVideo", ODD_VIDEO, job_id="j"), "body.answers[0].job_id"),
         ({"operation": "getVideo"}, "body.answers[0]"),
+        (given_answer_body("getAsyncResponse", {"success": True, "status": "done", "data": {"results": [_result(50), _result(51)]}}), "101 shots in all"),
     ],
 )
 def test_an_answer_outside_the_contract_is_refused_naming_where(served, answer, named):

@@ -104,9 +104,9 @@ class Contract:
             self._validators[key] = self._compiled(self.resolve((((answer or {}).get("content") or {}).get("application/json") or {}).get("schema")))
         problems = _problems(self._validators[key], body)
         if problems is not None and len(problems) < 5:
-            renamed = job_contract.key_not_snake(body)  # a rule JSON Schema 3.0 cannot state
-            if renamed:
-                problems.append(renamed)
+            broken = job_contract.answer_rules_broken(body)  # rules JSON Schema 3.0 cannot state
+            if broken:
+                problems.append(broken)
         return problems
 
     def schema_problems(self, schema_name: str, body: Any) -> list[str] | None:

@@ -50,6 +50,29 @@ def key_not_snake(body: Any, where: str = "body") -> str | None:
     return None
 
 
+# A compile request takes at most 100 shots, and Python's SearchResult.compile() sends every shot of a
+# clip in one: a clip with more could not be compiled by the SDK that asked for it.
+MAX_SHOTS = 100
+
+
+def too_many_shots(body: Any) -> str | None:
+    """A done clip answer (or its callback) holding more shots in all than one compile takes."""
+    data = body.get("data") if isinstance(body, dict) else None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list):
+        return None
+    shots = sum(len(r["docs"]) for r in results if isinstance(r, dict) and isinstance(r.get("docs"), list))
+    if shots > MAX_SHOTS:
+        return f"the clip holds {shots} shots in all; Python compiles them in one request, which takes at most {MAX_SHOTS}"
+    return None
+
+
+def answer_rules_broken(body: Any) -> str | None:
+    """The job contract's rules on any answer that JSON Schema cannot state: snake_case keys, and a
+    clip's shots in all."""
+    return key_not_snake(body) or too_many_shots(body)
+
+
 def status_not_allowed(body: Any) -> str | None:
     if not isinstance(body, dict):
         return f"the answer is not a JSON object: {short(body)}"

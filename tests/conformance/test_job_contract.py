@@ -76,3 +76,13 @@ def test_a_terminal_answer_is_final():
     assert "different body" in rules.changed_after_terminal(DONE, _done_with(title="other"))
     assert rules.went_backwards("done", "done") is None
     assert "'done' and then" in rules.went_backwards("done", "processing")
+
+
+def test_a_clip_holds_at_most_one_compile_of_shots():
+    shot = {"start": 0, "end": 1}
+    clip = {"data": {"results": [{"docs": [shot] * 60}, {"docs": [shot] * 40}]}}
+    assert rules.too_many_shots(clip) is None
+    clip["data"]["results"][1]["docs"].append(shot)
+    assert "101 shots" in rules.too_many_shots(clip)
+    assert rules.answer_rules_broken(clip) == rules.too_many_shots(clip)
+    assert "not lower snake_case" in rules.answer_rules_broken({"data": {"Results": []}})
