@@ -14,6 +14,7 @@ the job contract requires. Needs hypothesis: ``pip install 'videodb-clip-emulato
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -39,12 +40,12 @@ SDK_NAMES = (
     "response_type", "warnings", "code", "label", "url", "media_type", "callback_url", "timeline", "connection",
     "http", "vhttp", "emit_warnings", "kwargs", "args", "type", "value", "index", "job_id", "prompt",
 )  # fmt: skip
-_WORD = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=5)
+_LOWER = string.ascii_lowercase + string.digits
 _SNAKE_NAMES = st.builds(  # lower snake_case by construction: a letter, then words joined by "_"
     lambda first, rest, words: "_".join([first + rest, *words]),
-    st.sampled_from("abcdefghijklmnopqrstuvwxyz"),
-    st.text("abcdefghijklmnopqrstuvwxyz0123456789", max_size=5),
-    st.lists(_WORD, max_size=2),
+    st.sampled_from(string.ascii_lowercase),
+    st.text(_LOWER, max_size=5),
+    st.lists(st.text(_LOWER, min_size=1, max_size=5), max_size=2),
 )
 _NAMES = st.sampled_from(SDK_NAMES) | _SNAKE_NAMES
 _SCALARS = st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats(-1e6, 1e6) | st.text(max_size=12)
@@ -55,7 +56,7 @@ _EXTRA_VALUES = st.recursive(
 )
 
 # A clip job's own id goes into the URL polled: path-safe, as ids are everywhere else.
-_JOB_IDS = st.from_regex(r"[A-Za-z0-9_-]{1,24}", fullmatch=True)
+_JOB_IDS = st.text(string.ascii_letters + string.digits + "_-", min_size=1, max_size=24)
 
 
 def sdk_extra_keys(declared: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
