@@ -56,8 +56,11 @@ MAX_SHOTS = 100
 
 
 def too_many_shots(body: Any) -> str | None:
-    """A done clip answer (or its callback) holding more shots in all than one compile takes."""
-    data = body.get("data") if isinstance(body, dict) else None
+    """A done clip answer (or its callback) holding more shots in all than one compile takes. (A
+    search answer may hold more: it is read more often than compiled, and says no `status`.)"""
+    if not isinstance(body, dict) or body.get("status") != "done":
+        return None
+    data = body.get("data")
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
         return None
