@@ -6,6 +6,8 @@ answer ``openapi.yaml`` and the job contract allow, not only the emulator's own.
 - ``clip_journey(base_url)``: every answer an SDK needs for the clip journey (collection, video,
   clip job, its polls, compile and stream), ready for ``Control.give_answers`` or
   ``videodb_mock.answers``.
+- ``trimmed_answers(answers, fails)``: a failing journey's answers with every key and item that
+  does not matter to the failure deleted, each answer still one the contract allows.
 
 Objects the contract leaves open get extra keys after the declared ones, named like what the SDKs
 themselves use (where a client is likeliest to misread an answer) and always lower snake_case, as
@@ -25,10 +27,11 @@ except ImportError as missing:  # pragma: no cover - depends on the user's envir
     raise ImportError("mockserver.strategies needs hypothesis: pip install 'videodb-clip-emulator[conform]'") from missing
 
 from . import resources
-from .conformance.job_contract import MAX_SHOTS
+from .conformance.job_contract import CLIP, MAX_SHOTS, answer_rules_broken, shape_broken
 from .control import given_answer_body
 from .schema_strategies import from_schema
 from .spec import compile_validator, inline_refs, load_document
+from .trimming import trimmed
 
 # Parameter, attribute and key names of both SDKs (Node's snake-cased): an extra key named so is the
 # likeliest to be mistaken for one the client reads.
@@ -173,3 +176,30 @@ def clip_journey(draw: st.DrawFn, base_url: str, max_processing_polls: int = 0) 
             given_answer_body("generateStream", draw(answer("generateStream"))),
         ]
     return ClipJourney(answers, job_id, terminal["status"], shots, len(polls))
+
+
+@cache
+def _allows(operation_id: str, status: int) -> Any:
+    return compile_validator(_response_schema(operation_id, status)).is_valid
+
+
+def trimmed_answers(answers: list[dict[str, Any]], fails: Any) -> list[dict[str, Any]]:
+    """Given answers of a clip journey (as ``Control.give_answers`` takes them) that make
+    ``fails(answers)`` true, with each body trimmed to what the failure needs, every body still
+    allowed by the contract and the job contract, and every poll still a clip job's. ``fails`` is
+    asked once per try: give it a fresh key each time."""
+    current = [dict(given) for given in answers]
+    for index, given in enumerate(current):
+        allows = _allows(given["operation"], given["status"])
+
+        def fails_with(body: Any, index: int = index) -> bool:
+            return bool(fails([*current[:index], {**current[index], "body": body}, *current[index + 1 :]]))
+
+        def allowed(body: Any, allows: Any = allows, poll: bool = given["operation"] == "getAsyncResponse") -> bool:
+            # A clip job's poll stays a clip's: the contract would also take `{}` data, an index's.
+            if poll and (not isinstance(body, dict) or shape_broken(body, CLIP) is not None):
+                return False
+            return bool(allows(body)) and answer_rules_broken(body) is None
+
+        current[index] = {**given, "body": trimmed(given["body"], fails_with, allowed)}
+    return current

@@ -25,7 +25,7 @@ from videodb.exceptions import InvalidRequestError
 from mockserver.app import Settings, create_app
 from mockserver.control import Control
 from mockserver.server import ServerThread
-from mockserver.strategies import ClipJourney, clip_journey
+from mockserver.strategies import ClipJourney, clip_journey, trimmed_answers
 
 from .contract import ContractRecorder, assert_conforms
 from .node_sdk import NodeWorker, node_sdk
@@ -73,6 +73,26 @@ def no_poll_sleeps() -> Iterator[None]:
 def _served_answers(journey: ClipJourney) -> str:
     # schemathesis's pytest plugin hides hypothesis's falsifying example: show the answers ourselves.
     return "the answers served:\n" + "\n".join(f"  {a['operation']}: {json.dumps(a['body'])}" for a in journey.answers)
+
+
+def _trimmed_to_the_crash(served: Served, journey: ClipJourney, crash: BaseException) -> str:
+    """The journey's answers trimmed to what still makes the Python SDK raise the same error."""
+
+    def fails(answers: list[dict[str, Any]]) -> bool:
+        key = served.fresh_key()
+        served.control.namespace(key).give_answers(answers)
+        try:
+            python_journey(served.url, key, answers[1]["body"]["data"]["id"])
+        except type(crash):
+            return True
+        except Exception:
+            return False
+        finally:
+            served.control.namespace(key).reset()
+        return False
+
+    small = trimmed_answers(journey.answers, fails)
+    return "trimmed to what still raises it:\n" + "\n".join(f"  {a['operation']}: {json.dumps(a['body'])}" for a in small)
 
 
 def _docs(journey: ClipJourney) -> list[dict[str, Any]]:
@@ -132,8 +152,10 @@ def test_the_python_sdk_walks_the_clip_journey_over_any_contract_answer(served: 
             own = docs[0].get("stream_link") or docs[0].get("stream_url")  # Python plays a shot's own stream
             assert walked["shot_stream"] == (own or _stream_url(journey, "generateStream"))
             assert walked["shot_embed"].startswith("<iframe")
-    except BaseException:
+    except BaseException as failure:
         print(_served_answers(journey))
+        if not isinstance(failure, (AssertionError, pytest.fail.Exception)):  # the SDK itself crashed
+            print(_trimmed_to_the_crash(served, journey, failure))
         raise
     finally:
         namespace.reset()
