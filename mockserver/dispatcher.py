@@ -12,7 +12,6 @@ blocks the emulator. A key that is reset or evicted takes its pending callbacks 
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 # changed (a job, a clock moved through the control API), and at least this often, for clocks
 # moved without a word (a base clock an in-process user drives).
 _RECHECK_SECONDS = 1.0
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 @dataclass(slots=True)
@@ -100,7 +98,7 @@ class Dispatcher:
         """The job ended: render its final answer once, and schedule the first attempt."""
         now = self._store.clock(key).now()
         answer = render.job(job, self._engine.kind(job), job.base_url or "")
-        payload = _ENCODE({**answer, "job_id": job.id}).encode("utf-8")
+        payload = render.encode_json({**answer, "job_id": job.id}).encode("utf-8")
         faults = job.outcome.callback
         pending = _Pending(key, epoch, job, payload, ids.delivery_id(self._engine.seed, key, job.id), due=now + faults.delay_seconds)
         if faults.out_of_order:

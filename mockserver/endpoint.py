@@ -6,7 +6,6 @@ call to its key's journal when it has one. Every error leaves as the same JSON e
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -24,6 +23,7 @@ from .given_answers import AnswerBook, GivenAnswer
 from .handlers import Call, Handler
 from .http_errors import HttpError, error_body, from_domain
 from .preferences import parse_answer_fault
+from .render import encode_json
 from .request_log import RequestLog
 from .spec import Operation
 from .upload_target import read_file_part
@@ -52,8 +52,6 @@ ABORTED_REASON = "aborted: the client closed the connection before its body arri
 INTERNAL_ERROR = error_body("internal error in the emulator (a bug: please report it)", "internal_error")
 
 
-# One encoder for every answer: json.dumps with options builds a new encoder on each call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
@@ -69,7 +67,7 @@ def query_params(scope: Scope) -> dict[str, str]:
 
 
 async def send_json(send: Send, status: int, content: Any, headers: dict[str, str] | None = None) -> None:
-    body = content if isinstance(content, bytes) else _ENCODE(content).encode("utf-8")
+    body = content if isinstance(content, bytes) else encode_json(content).encode("utf-8")
     raw_headers = [_JSON_TYPE, (b"content-length", str(len(body)).encode("latin-1"))]
     if headers:
         raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -198,7 +196,7 @@ class OperationEndpoint:
         else:
             await fault_answers.hold(fault)
             if fault.drop is not None:
-                fault_answers.drop(scope, fault, status, answer if isinstance(answer, bytes) else _ENCODE(answer).encode("utf-8"))
+                fault_answers.drop(scope, fault, status, answer if isinstance(answer, bytes) else encode_json(answer).encode("utf-8"))
             else:
                 await send_json(send, status, answer, fault_answers.fault_headers(fault, extra))
         log = self.log

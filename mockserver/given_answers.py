@@ -13,17 +13,16 @@ own behaviour.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import InvalidInput
+from .render import encode_json
 
 GIVEN_HEADER = "x-emulator-answer"
 _CHECKED = {GIVEN_HEADER: "given"}
 _UNCHECKED = {GIVEN_HEADER: "given; unchecked"}
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +52,7 @@ class GivenAnswer:
 
 def given_answer(operation: str, status: int, body: Any, times: int, job_id: str | None, checked: bool) -> GivenAnswer:
     try:
-        encoded = _ENCODE(body).encode("utf-8")
+        encoded = encode_json(body).encode("utf-8")
     except ValueError as error:  # NaN or infinity: not JSON
         raise InvalidInput("body.answers.body", f"must be JSON: {error}") from None
     return GivenAnswer(operation, status, body, encoded, times, job_id, checked)

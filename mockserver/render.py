@@ -6,6 +6,7 @@ configured public URL), so a client that follows one never leaves it.
 
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring as _string  # JSON string literal, non-ASCII kept as is
 from typing import Any
 
@@ -13,6 +14,11 @@ from .jobs import Job
 from .kinds import JobKind
 from .model import Collection, Segment, Shot, Video
 from .outcomes import JobStatus
+
+
+# The one encoder of every JSON the emulator sends (answers, given answers, callbacks): compact,
+# non-ASCII kept, no NaN. Built once: json.dumps with options builds a new encoder on each call.
+encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 def number(value: float) -> float | int:
