@@ -260,7 +260,7 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         )
     refused = refusal_writer(emulator)
     api = compile_spec(settings.spec_path or resources.spec_path())
-    admin = compile_spec(resources.admin_spec_path())
+    admin = compile_spec(resources.admin_spec_path(), answers=False)
     routes = build_routes(
         api.operations,
         {**VideoDbHandlers(emulator).by_operation_id(), **MediaHandlers(emulator).by_operation_id()},

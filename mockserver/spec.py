@@ -130,7 +130,7 @@ def _parameter(raw: dict[str, Any]) -> Parameter:
     )
 
 
-def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: list[dict[str, Any]]) -> Operation:
+def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: list[dict[str, Any]], answers: bool) -> Operation:
     parameters = {(p["name"], p["in"]): p for p in shared_parameters}
     parameters.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
     body = raw.get("requestBody")
@@ -149,7 +149,7 @@ def _operation(path: str, method: str, raw: dict[str, Any], shared_parameters: l
         body_defaults=defaults,
         multipart="multipart/form-data" in content,
         public=raw.get("security") == [],
-        answer_validators=_answer_validators(raw.get("responses", {})),
+        answer_validators=_answer_validators(raw.get("responses", {})) if answers else {},
     )
 
 
@@ -168,12 +168,14 @@ class Spec:
     operations: tuple[Operation, ...]
 
 
-def compile_spec(path: str | Path) -> Spec:
+def compile_spec(path: str | Path, answers: bool = True) -> Spec:
+    """``answers``: compile each operation's answer validators too (for given answers); the control
+    API's own spec has no use for them."""
     document = load_document(path)
     resolved = inline_refs(document, document)
     operations = []
     for template, item in resolved.get("paths", {}).items():
         for method in HTTP_METHODS:
             if method in item:
-                operations.append(_operation(template, method, item[method], item.get("parameters", [])))
+                operations.append(_operation(template, method, item[method], item.get("parameters", []), answers))
     return Spec(document, tuple(operations))
