@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 # Beyond this many distinct failures of one check, further ones are only counted: reports stay readable.
 DISTINCT_FAILURES_KEPT = 10
 API_KEY_PLACEHOLDER = "$VIDEODB_API_KEY"
+SECOND_KEY_PLACEHOLDER = "$VIDEODB_SECOND_API_KEY"
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,17 @@ class Note:
     text: str
 
 
-def api_key_redactor(header: str, api_key: str) -> Callable[[str], str]:
-    """Replace the key by a shell variable, so reports and reproductions can be shared as they are."""
+def api_key_redactor(header: str, api_key: str, second_api_key: str | None = None) -> Callable[[str], str]:
+    """Replace each key by a shell variable, so reports and reproductions can be shared as they are."""
+    named = ((api_key, API_KEY_PLACEHOLDER), (second_api_key, SECOND_KEY_PLACEHOLDER))
+    # The longer key first: one key may contain the other.
+    placeholders = sorted(((key, placeholder) for key, placeholder in named if key), key=lambda pair: -len(pair[0]))
 
     def redact(text: str) -> str:
-        if not api_key:
-            return text
-        text = text.replace(f"'{header}: {api_key}'", f'"{header}: {API_KEY_PLACEHOLDER}"')
-        return text.replace(api_key, API_KEY_PLACEHOLDER)
+        for key, placeholder in placeholders:
+            text = text.replace(f"'{header}: {key}'", f'"{header}: {placeholder}"')
+            text = text.replace(key, placeholder)
+        return text
 
     return redact
 

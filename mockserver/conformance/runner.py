@@ -24,7 +24,7 @@ from .settings import ConformSettings
 from .tenants import expected_checks as tenant_checks
 from .tenants import probe_tenants
 from .traffic import JobBudget, TrafficPolicy
-from .videos import DiscoveryError, Video, discover_videos
+from .videos import DiscoveryError, Video, VideoLookup, discover_videos
 
 MAX_VIDEOS = 20  # videos read to spread jobs over; more would only cost reads
 
@@ -66,7 +66,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
     started = time.monotonic()
     contract = load_contract(settings.spec_path)
     _check_operations(contract, settings)
-    findings = Findings(progress, api_key_redactor(contract.api_key_header, settings.api_key))
+    findings = Findings(progress, api_key_redactor(contract.api_key_header, settings.api_key, settings.second_api_key))
     total = JobBudget(0 if settings.read_only else settings.max_jobs)
     coverage = Coverage(contract)
     policy = TrafficPolicy(
@@ -99,7 +99,7 @@ def conform(settings: ConformSettings, progress: Callable[[str], None]) -> Outco
             progress("schema phase: schemathesis against the contract")
             later_phases = settings.runs("lifecycle") or callback_reserve
             policy.budget = total.share(max(1, total.remaining // 4) if later_phases else total.remaining)
-            SchemaPhase(settings, schema, contract, policy, findings).run()
+            SchemaPhase(settings, schema, contract, policy, findings, VideoLookup(client, contract, settings.base)).run()
         videos = _videos(client, contract, settings, findings) if settings.runs("lifecycle") or callback_reserve else []
         if settings.runs("lifecycle") and videos:
             check_sdk_shaped_reads(client, contract, settings.base, findings, videos)

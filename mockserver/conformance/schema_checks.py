@@ -13,6 +13,10 @@ from .job_contract import key_not_snake
 
 CheckFunction = Callable[[Any, Any, Any], Any]
 
+
+class NotApplicable(Exception):
+    """Raised by a check of ours that found nothing to judge in an answer: it counts as neither passed nor failed."""
+
 # A fixed list, so that checks other code registers in the same process (a test suite's, say) stay out.
 BUILT_IN_CHECKS = (
     "not_a_server_error",
@@ -64,10 +68,15 @@ def answer_keys_are_snake_case(ctx: Any, response: Any, case: Any) -> None:
         raise Failure(operation=case.operation.label, title="Answer key is not lower snake_case", message=problem)
 
 
-def selected_checks() -> list[tuple[str, CheckFunction]]:
+# With two tenants (--second-api-key): a tenant's read of its own object, replayed as the other.
+TENANT_CHECK = "object_level_authorization"
+
+
+def selected_checks(tenants: bool = False) -> list[tuple[str, CheckFunction]]:
     load_all_checks()
     registered = {check.__name__: check for check in CHECKS.get_all() if not isinstance(check, type)}
-    checks: list[tuple[str, CheckFunction]] = [(name, registered[name]) for name in BUILT_IN_CHECKS if name in registered]
+    names = BUILT_IN_CHECKS + ((TENANT_CHECK,) if tenants else ())
+    checks: list[tuple[str, CheckFunction]] = [(name, registered[name]) for name in names if name in registered]
     checks.append(("max_response_time", max_response_time))
     checks.append(("error_body_is_json_object", error_body_is_json_object))
     checks.append(("answer_keys_are_snake_case", answer_keys_are_snake_case))

@@ -6,6 +6,10 @@ Everything is given explicitly, so no ``schemathesis.toml`` found in the working
 from __future__ import annotations
 
 import copy
+import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -50,7 +54,11 @@ def _operation_settings(contract: Contract) -> list[dict[str, Any]]:
     return found
 
 
-def build_config(settings: ConformSettings, contract: Contract) -> schemathesis.Config:
+# The two tenants' names in the Web Fuzzing Commons auth document (never their keys: reports show names).
+OWNER, PEER = "first-key", "second-key"
+
+
+def build_config(settings: ConformSettings, contract: Contract, peers_document: Path | None = None) -> schemathesis.Config:
     data: dict[str, Any] = {
         "seed": settings.seed,
         "base-url": settings.base,
@@ -71,7 +79,11 @@ def build_config(settings: ConformSettings, contract: Contract) -> schemathesis.
         "output": {"sanitization": {"enabled": False}},  # reports replace the key themselves
         "operations": _operation_settings(contract),
     }
-    if contract.api_key_scheme is not None:
+    if peers_document is not None:
+        # Two tenants: requests go out as the first; object_level_authorization replays the first's
+        # reads of its own objects as the second, which must not get them.
+        data["auth"] = {"wfc": {"path": str(peers_document), "user": OWNER, "peers": [OWNER, PEER]}}
+    elif contract.api_key_scheme is not None:
         data["auth"] = {"openapi": {contract.api_key_scheme: {"api_key": settings.api_key}}}
     else:
         data["headers"] = {contract.api_key_header: settings.api_key}
@@ -99,9 +111,29 @@ def without_unsafe_properties(document: dict[str, Any]) -> dict[str, Any]:
 
 def load_schema(settings: ConformSettings, contract: Contract) -> Any:
     """The schemathesis schema, pointed at the live base URL."""
+    document = without_unsafe_properties(contract.document)
     try:
-        schema = schemathesis.openapi.from_dict(without_unsafe_properties(contract.document), config=build_config(settings, contract))
+        if settings.second_api_key is None:
+            schema = schemathesis.openapi.from_dict(document, config=build_config(settings, contract))
+        else:
+            # schemathesis reads the tenants from a file, once, as it loads: it lives only that long.
+            with tempfile.TemporaryDirectory(prefix="conform-tenants-") as folder:
+                peers_document = Path(folder) / "auth.json"
+                _write_private(peers_document, _peers_document(contract.api_key_header, settings.api_key, settings.second_api_key))
+                schema = schemathesis.openapi.from_dict(document, config=build_config(settings, contract, peers_document))
     except LoaderError as error:
         raise SpecError(f"{contract.path}: schemathesis cannot load it: {error}") from None
     schema.location = contract.path.resolve().as_uri()  # relative $refs resolve next to the file
     return schema
+
+
+def _peers_document(header: str, key: str, second_key: str) -> dict[str, Any]:
+    """A Web Fuzzing Commons auth document naming the two tenants and the header each key goes in."""
+    return {"auth": [{"name": name, "fixedHeaders": [{"name": header, "value": value}]} for name, value in ((OWNER, key), (PEER, second_key))]}
+
+
+def _write_private(path: Path, document: dict[str, Any]) -> None:
+    """Written readable by its owner only: it holds both keys."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(document, file)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from mockserver.app import create_app
+
 from . import broken
 
 
@@ -80,3 +82,24 @@ def test_a_spent_budget_ends_only_the_sequences_that_need_a_job(serve, conform):
     assert sequences is not None and "stopped" not in sequences.group(2), run.output
     assert int(sequences.group(1)) > 10, "the sequences that create no job went on after the budget was spent"
     assert _jobs_created(deployment) <= 1
+
+
+def test_every_request_passes_the_traffic_policy_probes_included(serve, conform):
+    # ignored_auth and object_level_authorization send probes of their own: they too must be policed
+    # (allow list, rate limit) and counted. The deployment's count is the witness.
+    deployment = broken.Deployment()
+    run = conform(serve(deployment).url, "--phases", "schema", "--second-api-key", broken.SECOND_KEY)
+    assert run.exit_code == 0, run.output
+    sent = int(re.search(r"; (\d+) requests in ", run.output).group(1))
+    probes = [seen for seen in deployment.received if seen.headers.get("x-access-token") != broken.RUN_KEY]
+    assert probes, "probes without the run's key were sent"
+    assert sent == len(deployment.received)
+
+
+def test_sequences_hypothesis_cannot_replay_end_in_a_note_not_a_failure(serve, conform):
+    # With this seed and budget, a sequence's replayed first steps meet answers that changed since
+    # (the emulator's job ids move on), and hypothesis calls the strategy flaky: that is not the
+    # deployment's fault, so the sequences judged so far stand and the verdict is the deployment's.
+    run = conform(serve(create_app()).url, "--phases", "schema", "--max-jobs", "60", "--stateful-examples", "60", "--seed", "1", "--max-examples", "25")
+    assert run.exit_code == 0 and run.failed_checks == set(), run.output
+    assert "sequences stopped early: hypothesis cannot replay steps drawn from answers that changed" in run.output

@@ -56,3 +56,9 @@ def test_markdown_names_failing_checks_and_fences_evidence_safely(tmp_path):
     assert "### `not_a_server_error` (schema)" in text
     assert "````text" in text, "a longer fence than any run of backticks inside"
     assert "sk-secret" not in text and "## Notes" in text
+
+
+def test_both_keys_are_replaced_the_longer_first():
+    redact = api_key_redactor("x-access-token", "sk-team", "sk-team-two")
+    text = redact("curl -H 'x-access-token: sk-team-two' …; then -H 'x-access-token: sk-team'; leaked sk-team-two")
+    assert text == 'curl -H "x-access-token: $VIDEODB_SECOND_API_KEY" …; then -H "x-access-token: $VIDEODB_API_KEY"; leaked $VIDEODB_SECOND_API_KEY'
