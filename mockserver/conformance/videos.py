@@ -7,6 +7,7 @@ from typing import Any
 
 from .client import Client, Exchange, TransportError
 from .contract import GET_VIDEO, LIST_VIDEOS, Contract
+from .traffic import RequestRefused
 
 
 class DiscoveryError(Exception):
@@ -18,6 +19,16 @@ class Video:
     id: str
     collection_id: str | None
     length: float | None  # seconds, as GET /video/{id} reports it; None when it reports none usable
+
+
+@dataclass(frozen=True)
+class VideoFact:
+    """What the deployment says of one video: its length, that it has no such video, or why neither is known."""
+
+    length: float | None = None
+    collection_id: str | None = None
+    missing: bool = False
+    unknown: str = ""
 
 
 def video_length(value: Any) -> float | None:
@@ -59,6 +70,49 @@ def _describe(client: Client, contract: Contract, base_url: str, video_id: str) 
         raise DiscoveryError(f"cannot read video {video_id}: {answer.describe(300)}")
     collection_id = data.get("collection_id")
     return Video(video_id, collection_id if isinstance(collection_id, str) else None, video_length(data.get("length")))
+
+
+class VideoLookup:
+    """What the deployment says of each video a refused request named (GET /video/{id}), asked once per id.
+
+    Generated requests name many made-up ids: only the first ``LOOKUPS_KEPT`` are asked about, so a
+    long run costs a bounded number of extra requests; later ones are reported as not looked up.
+    """
+
+    LOOKUPS_KEPT = 64
+
+    def __init__(self, client: Client, contract: Contract, base_url: str) -> None:
+        self._client = client
+        self._base_url = base_url
+        self._operation = contract.operation(GET_VIDEO) if contract.has(GET_VIDEO) else None
+        self._known: dict[str, VideoFact] = {}
+
+    def __call__(self, video_id: str) -> VideoFact:
+        fact = self._known.get(video_id)
+        if fact is None:
+            fact = self._ask(video_id)
+            if len(self._known) < self.LOOKUPS_KEPT:
+                self._known[video_id] = fact
+        return fact
+
+    def _ask(self, video_id: str) -> VideoFact:
+        if self._operation is None:
+            return VideoFact(unknown="the contract has no GET /video/{video_id} to ask")
+        if len(self._known) >= self.LOOKUPS_KEPT:
+            return VideoFact(unknown=f"not looked up (the run asks about {self.LOOKUPS_KEPT} videos at most)")
+        try:
+            answer = self._client.get(self._base_url + self._operation.fill(video_id=video_id))
+        except (TransportError, RequestRefused) as error:
+            return VideoFact(unknown=f"GET /video/{video_id} got no answer ({error})")
+        if answer.status == 404:
+            return VideoFact(missing=True)
+        body = answer.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        length = video_length(data.get("length")) if answer.status == 200 and isinstance(data, dict) else None
+        if length is None:
+            return VideoFact(unknown=f"GET /video/{video_id} answered {answer.status} without a usable length")
+        collection_id = data.get("collection_id") if isinstance(data, dict) else None
+        return VideoFact(length=length, collection_id=collection_id if isinstance(collection_id, str) else None)
 
 
 def _get(client: Client, url: str) -> Exchange:
