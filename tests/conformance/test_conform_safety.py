@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+from hypothesis.errors import FlakyStrategyDefinition
+
 from mockserver.app import create_app
+from mockserver.conformance.schema_phase import SchemaPhase
 
 from . import broken
 
@@ -96,10 +99,18 @@ def test_every_request_passes_the_traffic_policy_probes_included(serve, conform)
     assert sent == len(deployment.received)
 
 
-def test_sequences_hypothesis_cannot_replay_end_in_a_note_not_a_failure(serve, conform):
-    # With this seed and budget, a sequence's replayed first steps meet answers that changed since
-    # (the emulator's job ids move on), and hypothesis calls the strategy flaky: that is not the
-    # deployment's fault, so the sequences judged so far stand and the verdict is the deployment's.
-    run = conform(serve(create_app()).url, "--phases", "schema", "--max-jobs", "60", "--stateful-examples", "60", "--seed", "1", "--max-examples", "25")
+def test_sequences_hypothesis_cannot_replay_end_in_a_note_not_a_failure(serve, conform, monkeypatch):
+    # hypothesis replays a sequence's first steps and calls the strategy flaky when the draws differ,
+    # as they do when they follow live answers that changed (seen with --seed 1 and 60 sequences on a
+    # loaded machine, not on every one): that is not the deployment's fault, so it ends the sequences
+    # with a note, and the verdict stays the deployment's.
+    class ReplayedDifferently:
+        @staticmethod
+        def run(settings: object) -> None:
+            raise FlakyStrategyDefinition("Inconsistent data generation!")
+
+    monkeypatch.setattr(SchemaPhase, "_guarded_machine", lambda phase, deadline: ReplayedDifferently)
+    run = conform(serve(create_app()).url, "--phases", "schema")
     assert run.exit_code == 0 and run.failed_checks == set(), run.output
     assert "sequences stopped early: hypothesis cannot replay steps drawn from answers that changed" in run.output
+    assert "(stopped: the next sequence's steps depended on answers that had changed)" in run.output
