@@ -10,6 +10,7 @@ sends, and the check named here fails.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from schemathesis.core.failures import Failure
@@ -40,28 +41,36 @@ def _pairs(timeline: Any) -> list[tuple[float, float]]:
     return [(float(shot[0]), float(shot[1])) for shot in timeline if isinstance(shot, list) and len(shot) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in shot)]
 
 
-def proof_of_invalid_shots(operation_id: str, path_parameters: Any, body: Any, facts: VideoFacts) -> tuple[str | None, str]:
-    """(the rule the request breaks, or None; what is known of the videos that were looked up)."""
+@dataclass(frozen=True)
+class Proof:
+    broken_rule: str | None = None  # the rule the request breaks, when one is shown
+    known: str = ""  # what was learnt of the videos, when none is
+    undecided: bool = False  # a video the run could not ask about: the refusal is neither shown earned nor unearned
+
+
+def proof_of_invalid_shots(operation_id: str, path_parameters: Any, body: Any, facts: VideoFacts) -> Proof:
+    """Whether the request provably breaks a rule that no schema can say."""
     parts = list(_timelines(operation_id, path_parameters, body))
     for where, _, _, timeline in parts:  # what needs no question to the deployment first
         for index, (start, end) in enumerate(_pairs(timeline)):
             if not start < end:
-                return f"{where}[{index}] = [{start:g}, {end:g}] does not go forward", ""
-    known = []
+                return Proof(f"{where}[{index}] = [{start:g}, {end:g}] does not go forward")
+    known, undecided = [], False
     for where, video_id, collection_id, timeline in parts:
         fact = facts(video_id)
         if fact.missing:
-            return f"{video_id} is not a video of the deployment (GET /video/{video_id} answered 404)", ""
+            return Proof(f"{video_id} is not a video of the deployment (GET /video/{video_id} answered 404)")
         if collection_id is not None and fact.collection_id is not None and collection_id != fact.collection_id:
-            return f"{video_id} is in collection {fact.collection_id}, not the {collection_id!r} the request names", ""
+            return Proof(f"{video_id} is in collection {fact.collection_id}, not the {collection_id!r} the request names")
+        undecided = undecided or not fact.asked
         if fact.length is None:
             known.append(f"{video_id}: {fact.unknown}")
             continue
         for index, (start, end) in enumerate(_pairs(timeline)):
             if end > fact.length:
-                return f"{where}[{index}] ends at {end:g}, past the {fact.length:g} s of {video_id}", ""
+                return Proof(f"{where}[{index}] ends at {end:g}, past the {fact.length:g} s of {video_id}")
         known.append(f"{video_id} is {fact.length:g} s long")
-    return None, "; ".join(known)
+    return Proof(known="; ".join(known), undecided=undecided)
 
 
 def shot_refusal_check(contract: Contract, facts: VideoFacts) -> Callable[[Any, Any, Any], None]:
@@ -72,12 +81,14 @@ def shot_refusal_check(contract: Contract, facts: VideoFacts) -> Callable[[Any, 
         positive = case.meta is not None and case.meta.generation.mode.is_positive
         if operation_id is None or response.status_code != 400 or not positive:
             raise NotApplicable
-        broken_rule, known = proof_of_invalid_shots(operation_id, case.path_parameters, case.body, facts)
-        if broken_rule is None:
+        proof = proof_of_invalid_shots(operation_id, case.path_parameters, case.body, facts)
+        if proof.undecided and proof.broken_rule is None:
+            raise NotApplicable
+        if proof.broken_rule is None:
             raise Failure(
                 operation=case.operation.label,
                 title="Schema-valid shots refused with 400",
-                message=f"no shot breaks start < end <= the video's length ({known or 'no video was named'}): an SDK's request like this one is refused",
+                message=f"no shot breaks start < end <= the video's length ({proof.known or 'no video was named'}): an SDK's request like this one is refused",
             )
 
     return shot_refusal_is_justified

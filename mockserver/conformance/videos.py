@@ -28,6 +28,7 @@ class VideoFact:
     length: float | None = None
     collection_id: str | None = None
     missing: bool = False
+    asked: bool = True  # False: the run did not ask (its own limit, or no answer): nothing can be judged from it
     unknown: str = ""
 
 
@@ -76,7 +77,7 @@ class VideoLookup:
     """What the deployment says of each video a refused request named (GET /video/{id}), asked once per id.
 
     Generated requests name many made-up ids: only the first ``LOOKUPS_KEPT`` are asked about, so a
-    long run costs a bounded number of extra requests; later ones are reported as not looked up.
+    long run costs a bounded number of extra requests; later ones are reported as not asked about.
     """
 
     LOOKUPS_KEPT = 64
@@ -97,13 +98,13 @@ class VideoLookup:
 
     def _ask(self, video_id: str) -> VideoFact:
         if self._operation is None:
-            return VideoFact(unknown="the contract has no GET /video/{video_id} to ask")
+            return VideoFact(unknown="the contract has no GET /video/{video_id} to ask", asked=False)
         if len(self._known) >= self.LOOKUPS_KEPT:
-            return VideoFact(unknown=f"not looked up (the run asks about {self.LOOKUPS_KEPT} videos at most)")
+            return VideoFact(unknown=f"not asked about (a run asks about {self.LOOKUPS_KEPT} videos at most)", asked=False)
         try:
             answer = self._client.get(self._base_url + self._operation.fill(video_id=video_id))
         except (TransportError, RequestRefused) as error:
-            return VideoFact(unknown=f"GET /video/{video_id} got no answer ({error})")
+            return VideoFact(unknown=f"GET /video/{video_id} got no answer ({error})", asked=False)
         if answer.status == 404:
             return VideoFact(missing=True)
         body = answer.json()
