@@ -2,9 +2,10 @@
 
 No schema can say that a shot lies inside its video, so a deployment may refuse schema-valid shots
 with 400, but only when the request provably breaks that rule: a shot that does not go forward
-(start >= end), a shot that ends past its video's length (as GET /video/{id} reports it), or a video
-the deployment does not have (GET /video/{id} answers 404). Any other 400 refuses what an SDK rightly
-sends, and the check named here fails.
+(start >= end), a shot that ends past its video's length (as GET /video/{id} reports it), a video the
+deployment does not have (GET /video/{id} answers 404), or one named in a collection it is not in.
+Any other 400 refuses what an SDK rightly sends, and the check named here fails; a 400 naming a video
+the run could not ask about is left unjudged.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from .videos import VideoFact
 
 CHECK = "shot_refusal_is_justified"
 
-
 VideoFacts = Callable[[str], VideoFact]
 
 
@@ -35,10 +35,15 @@ def _timelines(operation_id: str, path_parameters: Any, body: Any) -> Iterator[t
                 yield f"body[{index}].shots", str(item.get("video_id")), item.get("collection_id"), item.get("shots")
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _pairs(timeline: Any) -> list[tuple[float, float]]:
+    """The [start, end] shots of a timeline (a schema-valid one has no other kind)."""
     if not isinstance(timeline, list):
         return []
-    return [(float(shot[0]), float(shot[1])) for shot in timeline if isinstance(shot, list) and len(shot) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in shot)]
+    return [(float(shot[0]), float(shot[1])) for shot in timeline if isinstance(shot, list) and len(shot) == 2 and all(map(_is_seconds, shot))]
 
 
 @dataclass(frozen=True)
