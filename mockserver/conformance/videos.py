@@ -65,10 +65,18 @@ def _listed_ids(client: Client, contract: Contract, base_url: str) -> list[str]:
 
 def _describe(client: Client, contract: Contract, base_url: str, video_id: str) -> Video:
     answer = _get(client, base_url + contract.operation(GET_VIDEO).fill(video_id=video_id))
+    video = _read_video(answer, video_id)
+    if video is None:
+        raise DiscoveryError(f"cannot read video {video_id}: {answer.describe(300)}")
+    return video
+
+
+def _read_video(answer: Exchange, video_id: str) -> Video | None:
+    """The video a GET /video/{id} answer describes; None unless it answered 200 with a video."""
     body = answer.json()
     data = body.get("data") if isinstance(body, dict) else None
     if answer.status != 200 or not isinstance(data, dict):
-        raise DiscoveryError(f"cannot read video {video_id}: {answer.describe(300)}")
+        return None
     collection_id = data.get("collection_id")
     return Video(video_id, collection_id if isinstance(collection_id, str) else None, video_length(data.get("length")))
 
@@ -91,29 +99,24 @@ class VideoLookup:
     def __call__(self, video_id: str) -> VideoFact:
         fact = self._known.get(video_id)
         if fact is None:
-            fact = self._ask(video_id)
-            if len(self._known) < self.LOOKUPS_KEPT:
-                self._known[video_id] = fact
+            if len(self._known) >= self.LOOKUPS_KEPT:
+                return VideoFact(unknown=f"not asked about (a run asks about {self.LOOKUPS_KEPT} videos at most)", asked=False)
+            fact = self._known[video_id] = self._ask(video_id)
         return fact
 
     def _ask(self, video_id: str) -> VideoFact:
         if self._operation is None:
             return VideoFact(unknown="the contract has no GET /video/{video_id} to ask", asked=False)
-        if len(self._known) >= self.LOOKUPS_KEPT:
-            return VideoFact(unknown=f"not asked about (a run asks about {self.LOOKUPS_KEPT} videos at most)", asked=False)
         try:
             answer = self._client.get(self._base_url + self._operation.fill(video_id=video_id))
         except (TransportError, RequestRefused) as error:
             return VideoFact(unknown=f"GET /video/{video_id} got no answer ({error})", asked=False)
         if answer.status == 404:
             return VideoFact(missing=True)
-        body = answer.json()
-        data = body.get("data") if isinstance(body, dict) else None
-        length = video_length(data.get("length")) if answer.status == 200 and isinstance(data, dict) else None
-        if length is None:
+        video = _read_video(answer, video_id)
+        if video is None or video.length is None:
             return VideoFact(unknown=f"GET /video/{video_id} answered {answer.status} without a usable length")
-        collection_id = data.get("collection_id") if isinstance(data, dict) else None
-        return VideoFact(length=length, collection_id=collection_id if isinstance(collection_id, str) else None)
+        return VideoFact(length=video.length, collection_id=video.collection_id)
 
 
 def _get(client: Client, url: str) -> Exchange:
