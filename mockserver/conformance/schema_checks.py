@@ -1,4 +1,4 @@
-"""The checks the schema phase runs on every answer: schemathesis' own, by name, and two of ours."""
+"""The checks the schema phase runs on every answer: schemathesis' own, by name, and ours."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ CheckFunction = Callable[[Any, Any, Any], Any]
 
 class NotApplicable(Exception):
     """Raised by a check of ours that found nothing to judge in an answer: it counts as neither passed nor failed."""
+
 
 # A fixed list, so that checks other code registers in the same process (a test suite's, say) stay out.
 BUILT_IN_CHECKS = (
@@ -39,7 +40,7 @@ def error_body_is_json_object(ctx: Any, response: Any, case: Any) -> None:
     """Every error answer, documented or not, is a JSON object with `success: false` and a message:
     the SDKs crash on anything else (a JSON string, an HTML page from a proxy)."""
     if response.status_code < 400 or case.method.upper() == "HEAD":
-        return
+        raise NotApplicable
     try:
         body = json.loads(response.content)
     except ValueError:
@@ -58,11 +59,11 @@ def answer_keys_are_snake_case(ctx: Any, response: Any, case: Any) -> None:
     """Every key of a successful answer, at any depth, is lower snake_case: the job contract's rule
     for Node's SDK, which camel-cases keys and lets a later twin replace a key it reads."""
     if not 200 <= response.status_code < 300 or not response.content:
-        return
+        raise NotApplicable
     try:
         body = json.loads(response.content)
     except ValueError:
-        return  # not JSON: content_type_conformance and the schema judge that
+        raise NotApplicable from None  # not JSON: content_type_conformance and the schema judge that
     problem = key_not_snake(body)
     if problem:
         raise Failure(operation=case.operation.label, title="Answer key is not lower snake_case", message=problem)
